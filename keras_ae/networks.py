@@ -1,0 +1,185 @@
+"""Builders of functional encoders and decoders.
+
+Every builder returns a plain functional ``keras.Model`` made of standard (or keras_ae-registered)
+layers, so it serializes with ``safe_mode=True``. Decoders output the *raw* likelihood parameter
+(logits for a Bernoulli likelihood, the mean for a Gaussian one); the model applies the link.
+"""
+
+import math
+
+import keras
+
+from keras_ae.errors import check_positive_int
+from keras_ae.layers.conditioning import LabelToImage
+
+
+def check_image_shape(input_shape):
+    """Validate an ``(H, W, C)`` image shape and return it as a tuple of ints."""
+    try:
+        shape = tuple(int(s) for s in input_shape)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"`input_shape` must be (height, width, channels); received {input_shape!r}."
+        ) from None
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(
+            f"`input_shape` must be (height, width, channels) with positive sizes; received {input_shape!r}."
+        )
+    return shape
+
+
+def check_conv_stack(input_shape, num_downsamplings):
+    """Raise unless ``num_downsamplings`` stride-2 stages reconstruct ``input_shape`` exactly."""
+    h, w, _ = input_shape
+    factor = 2**num_downsamplings
+    if h % factor or w % factor:
+        ok_h, ok_w = math.ceil(h / factor) * factor, math.ceil(w / factor) * factor
+        raise ValueError(
+            f"input_shape {tuple(input_shape)} cannot be reconstructed exactly by a convolutional stack with "
+            f"{num_downsamplings} stride-2 stages: height and width must be divisible by 2**{num_downsamplings}="
+            f"{factor}. Use fewer `filters` or pad the images to ({ok_h}, {ok_w}, {input_shape[2]})."
+        )
+    return h // factor, w // factor
+
+
+def _check_filters(filters):
+    filters = tuple(filters)
+    if not filters:
+        raise ValueError("`filters` must name at least one convolutional stage, e.g. (32, 64).")
+    for f in filters:
+        check_positive_int("filters entries", f)
+    return filters
+
+
+def _latent_head(h, latent_dim, gaussian):
+    if gaussian:
+        z_mean = keras.layers.Dense(latent_dim, name="z_mean")(h)
+        z_log_var = keras.layers.Dense(latent_dim, name="z_log_var")(h)
+        return [z_mean, z_log_var]
+    return keras.layers.Dense(latent_dim, name="z")(h)
+
+
+def conv_encoder(
+    input_shape,
+    latent_dim,
+    filters=(32, 64),
+    kernel_size=3,
+    dense_units=16,
+    activation="relu",
+    gaussian=False,
+    condition_dim=0,
+    name="encoder",
+):
+    """Stride-2 convolutions, then an optional dense layer, then the code (or mean and log-variance).
+
+    With ``condition_dim > 0`` the encoder takes a second input, a label vector, embedded as one extra
+    image plane (:class:`~keras_ae.layers.LabelToImage`) and concatenated to the image channels.
+    """
+    input_shape = check_image_shape(input_shape)
+    filters = _check_filters(filters)
+    check_conv_stack(input_shape, len(filters))
+    image = keras.Input(input_shape, name="image")
+    inputs = [image]
+    h = image
+    if condition_dim:
+        label = keras.Input((condition_dim,), name="condition")
+        inputs.append(label)
+        plane = LabelToImage(input_shape[0], input_shape[1], 1, name="condition_plane")(label)
+        h = keras.layers.Concatenate(axis=-1)([h, plane])
+    for i, f in enumerate(filters):
+        h = keras.layers.Conv2D(
+            f, kernel_size, strides=2, padding="same", activation=activation, name=f"conv{i}"
+        )(h)
+    h = keras.layers.Flatten()(h)
+    if dense_units:
+        h = keras.layers.Dense(dense_units, activation=activation, name="dense")(h)
+    outputs = _latent_head(h, latent_dim, gaussian)
+    return keras.Model(inputs if condition_dim else image, outputs, name=name)
+
+
+def conv_decoder(
+    output_shape,
+    latent_dim,
+    filters=(32, 64),
+    kernel_size=3,
+    dense_units=16,
+    activation="relu",
+    condition_dim=0,
+    name="decoder",
+):
+    """The mirror of :func:`conv_encoder`: dense layers, reshape, stride-2 transposed convolutions
+    with ``filters`` in reverse order, then a linear convolution to the image channels."""
+    output_shape = check_image_shape(output_shape)
+    filters = _check_filters(filters)
+    h0, w0 = check_conv_stack(output_shape, len(filters))
+    z = keras.Input((latent_dim,), name="z")
+    inputs = [z]
+    h = z
+    if condition_dim:
+        label = keras.Input((condition_dim,), name="condition")
+        inputs.append(label)
+        h = keras.layers.Concatenate(axis=-1)([h, label])
+    if dense_units:
+        h = keras.layers.Dense(dense_units, activation=activation, name="dense")(h)
+    h = keras.layers.Dense(h0 * w0 * filters[-1], activation=activation, name="project")(h)
+    h = keras.layers.Reshape((h0, w0, filters[-1]))(h)
+    for i, f in enumerate(reversed(filters)):
+        h = keras.layers.Conv2DTranspose(
+            f, kernel_size, strides=2, padding="same", activation=activation, name=f"deconv{i}"
+        )(h)
+    out = keras.layers.Conv2DTranspose(
+        output_shape[-1], kernel_size, padding="same", name="output"
+    )(h)
+    return keras.Model(inputs if condition_dim else z, out, name=name)
+
+
+def mlp_encoder(
+    input_shape,
+    latent_dim,
+    hidden=(512, 256),
+    activation="relu",
+    gaussian=False,
+    condition_dim=0,
+    name="encoder",
+):
+    """Flatten, dense hidden layers, then the code (or mean and log-variance).
+
+    With ``hidden=()`` the encoder is a single linear map (the PCA-equivalent linear autoencoder).
+    """
+    input_shape = tuple(int(s) for s in input_shape)
+    x = keras.Input(input_shape, name="image" if len(input_shape) == 3 else "x")
+    inputs = [x]
+    h = keras.layers.Flatten()(x) if len(input_shape) > 1 else x
+    if condition_dim:
+        label = keras.Input((condition_dim,), name="condition")
+        inputs.append(label)
+        h = keras.layers.Concatenate(axis=-1)([h, label])
+    for i, units in enumerate(hidden):
+        h = keras.layers.Dense(check_positive_int("hidden entries", units), activation=activation, name=f"dense{i}")(h)
+    outputs = _latent_head(h, latent_dim, gaussian)
+    return keras.Model(inputs if condition_dim else x, outputs, name=name)
+
+
+def mlp_decoder(
+    output_shape,
+    latent_dim,
+    hidden=(256, 512),
+    activation="relu",
+    condition_dim=0,
+    name="decoder",
+):
+    """Dense hidden layers, then a linear layer to every output feature, reshaped to ``output_shape``."""
+    output_shape = tuple(int(s) for s in output_shape)
+    z = keras.Input((latent_dim,), name="z")
+    inputs = [z]
+    h = z
+    if condition_dim:
+        label = keras.Input((condition_dim,), name="condition")
+        inputs.append(label)
+        h = keras.layers.Concatenate(axis=-1)([h, label])
+    for i, units in enumerate(hidden):
+        h = keras.layers.Dense(check_positive_int("hidden entries", units), activation=activation, name=f"dense{i}")(h)
+    h = keras.layers.Dense(math.prod(output_shape), name="output")(h)
+    if len(output_shape) > 1:
+        h = keras.layers.Reshape(output_shape)(h)
+    return keras.Model(inputs if condition_dim else z, h, name=name)

@@ -1,0 +1,208 @@
+"""The shared model-test helper, shipped so users who extend the zoo can test their models the same way.
+
+``check_model(model, data_kind, workdir)`` fits the model a step, checks that every metric is finite and
+that inference is deterministic, saves it to ``.keras``, reloads it in a *fresh Python process* with
+``safe_mode=True`` and checks identical outputs, restored optimizer state and resumed training.
+
+``python -m keras_ae.testing smoke [NAME ...]`` runs the zoo smoke test (build, one fit step, save,
+reload) in this process's Keras backend and prints one JSON line per model; the backend tests run it
+under ``KERAS_BACKEND=torch`` and ``jax``.
+"""
+
+import collections
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+TestData = collections.namedtuple("TestData", ["x", "y", "inputs"])
+TestData.__doc__ = """Tiny data for one model: ``fit(x, y)`` trains it and ``model(inputs, training=False)`` probes it."""
+
+TEST_DATA = {}
+
+
+def test_data_kind(fn):
+    """Register a test-data maker ``fn(model, n, rng) -> TestData`` under its name (minus ``_data_``)."""
+    TEST_DATA[fn.__name__.removeprefix("_data_")] = fn
+    return fn
+
+
+@test_data_kind
+def _data_images(model, n, rng):
+    x = rng.uniform(0.0, 1.0, size=(n,) + tuple(model.image_shape)).astype("float32")
+    return TestData(x, None, x)
+
+
+@test_data_kind
+def _data_images_labels(model, n, rng):
+    x = _data_images(model, n, rng).x
+    y = (np.arange(n) % model.num_classes).astype("int32")
+    return TestData(x, y, (x, y))
+
+
+def make_test_data(model, kind="images", n=16, seed=0):
+    """Tiny random data for ``model``: ``kind`` is a key of ``TEST_DATA`` or a callable ``(model, n, rng)``."""
+    if callable(kind):
+        return TestData(*kind(model, n, np.random.default_rng(seed)))
+    if kind not in TEST_DATA:
+        from keras_ae.errors import unknown_name_message
+
+        raise ValueError(unknown_name_message("test data kind", kind, list(TEST_DATA)))
+    return TEST_DATA[kind](model, n, np.random.default_rng(seed))
+
+
+def deterministic_outputs(model, inputs):
+    """``model(inputs, training=False)`` flattened to a list of numpy arrays (dict keys sorted)."""
+    import keras
+
+    out = model(inputs, training=False)
+    if isinstance(out, dict):
+        out = [out[k] for k in sorted(out)]
+    return [keras.ops.convert_to_numpy(t) for t in keras.tree.flatten(out)]
+
+
+def _pack(prefix, value, arrays):
+    """Store ``None``, an array or a tuple of arrays in ``arrays`` under ``prefix``."""
+    if value is None:
+        arrays[f"{prefix}_kind"] = np.array("none")
+    elif isinstance(value, (tuple, list)):
+        arrays[f"{prefix}_kind"] = np.array("tuple")
+        arrays[f"{prefix}_n"] = np.array(len(value))
+        for i, v in enumerate(value):
+            arrays[f"{prefix}_{i}"] = np.asarray(v)
+    else:
+        arrays[f"{prefix}_kind"] = np.array("array")
+        arrays[prefix] = np.asarray(value)
+
+
+def _unpack(prefix, saved):
+    kind = str(saved[f"{prefix}_kind"])
+    if kind == "none":
+        return None
+    if kind == "tuple":
+        return tuple(saved[f"{prefix}_{i}"] for i in range(int(saved[f"{prefix}_n"])))
+    return saved[prefix]
+
+
+def _finite_history(history):
+    bad = {k: v for k, v in history.items() if not all(math.isfinite(float(t)) for t in v)}
+    if bad:
+        raise AssertionError(f"Non-finite metrics after fit: {bad}")
+
+
+def _iterations(model):
+    return int(model.optimizer.iterations.numpy() if hasattr(model.optimizer.iterations, "numpy")
+               else model.optimizer.iterations)
+
+
+def _assert_close(a_list, b_list, atol, what):
+    if len(a_list) != len(b_list):
+        raise AssertionError(f"{what}: {len(a_list)} outputs vs {len(b_list)}")
+    for i, (a, b) in enumerate(zip(a_list, b_list)):
+        if a.shape != b.shape or not np.allclose(a, b, atol=atol, rtol=0):
+            diff = float(np.max(np.abs(a - b))) if a.shape == b.shape else "shape mismatch"
+            raise AssertionError(f"{what}: output {i} differs (max abs diff {diff})")
+
+
+def fit_kwargs(x, y, batch_size=8):
+    return dict(x=x, y=y, batch_size=batch_size, epochs=1, verbose=0, shuffle=False)
+
+
+def reload_check(path, data_path, atol=1e-6):
+    """Load ``path`` with ``safe_mode=True`` and check it against what :func:`check_model` recorded."""
+    import keras
+
+    import keras_ae
+
+    saved = np.load(data_path, allow_pickle=False)
+    x, y, inputs = (_unpack(k, saved) for k in ("x", "y", "inputs"))
+    expected = [saved[f"out{i}"] for i in range(int(saved["n_out"]))]
+    model = keras_ae.load_model(path, safe_mode=True)
+    report = {"class": type(model).__name__}
+    _assert_close(deterministic_outputs(model, inputs), expected, atol, "reloaded outputs")
+    iterations = _iterations(model)
+    if iterations != int(saved["iterations"]):
+        raise AssertionError(f"optimizer.iterations {iterations} after reload, {int(saved['iterations'])} before save")
+    history = model.fit(**fit_kwargs(x, y)).history
+    _finite_history(history)
+    after = _iterations(model)
+    if after <= iterations:
+        raise AssertionError("training did not resume: optimizer.iterations did not advance")
+    report.update(iterations_before=iterations, iterations_after=after, keras_backend=keras.backend.backend())
+    return report
+
+
+def check_model(model, data_kind="images", workdir=None, fresh_process=True, atol=1e-6):
+    """Run the shared checks on a compiled ``model``; returns a report dict, raises AssertionError on failure."""
+    workdir = workdir or tempfile.mkdtemp(prefix="keras_ae_check_")
+    os.makedirs(workdir, exist_ok=True)
+    x, y, inputs = make_test_data(model, data_kind)
+    history = model.fit(**fit_kwargs(x, y)).history
+    _finite_history(history)
+    first = deterministic_outputs(model, inputs)
+    _assert_close(first, deterministic_outputs(model, inputs), 0.0, "training=False is not deterministic")
+    iterations = _iterations(model)
+    if iterations < 1:
+        raise AssertionError("fit did not advance optimizer.iterations")
+    path = os.path.join(workdir, "model.keras")
+    model.save(path)
+    data_path = os.path.join(workdir, "check.npz")
+    arrays = {"iterations": np.array(iterations), "n_out": np.array(len(first))}
+    for key, value in (("x", x), ("y", y), ("inputs", inputs)):
+        _pack(key, value, arrays)
+    arrays.update({f"out{i}": o for i, o in enumerate(first)})
+    np.savez(data_path, **arrays)
+    if fresh_process:
+        proc = subprocess.run(
+            [sys.executable, "-m", "keras_ae.testing", "reload", path, data_path, str(atol)],
+            capture_output=True, text=True, env=dict(os.environ),
+        )
+        if proc.returncode != 0:
+            raise AssertionError(f"fresh-process reload failed:\n{proc.stderr[-4000:]}")
+        reload_report = json.loads(proc.stdout.strip().splitlines()[-1])
+    else:
+        reload_report = reload_check(path, data_path, atol)
+    return {"history": history, "iterations": iterations, "reload": reload_report, "path": path}
+
+
+def smoke(name, workdir=None):
+    """Build the zoo entry with its ``test_kwargs``, fit one step, save, reload in-process, compare outputs."""
+    from keras_ae import zoo
+
+    entry = zoo.get_entry(name)
+    model = zoo.create(name, **entry.test_kwargs)
+    report = check_model(model, entry.test_data, workdir=workdir, fresh_process=False, atol=1e-5)
+    return {"name": name, "ok": True, "iterations": report["reload"]["iterations_after"]}
+
+
+def _main(argv):
+    if argv[:1] == ["reload"]:
+        report = reload_check(argv[1], argv[2], float(argv[3]) if len(argv) > 3 else 1e-6)
+        print(json.dumps(report))
+        return 0
+    if argv[:1] == ["smoke"]:
+        import keras
+
+        from keras_ae import zoo
+
+        names = argv[1:] or zoo.list_models()
+        status = 0
+        for name in names:
+            try:
+                result = smoke(name)
+            except Exception as e:  # report every model, then fail
+                result = {"name": name, "ok": False, "error": f"{type(e).__name__}: {e}"[:2000]}
+                status = 1
+            result["backend"] = keras.backend.backend()
+            print("SMOKE " + json.dumps(result), flush=True)
+        return status
+    print("usage: python -m keras_ae.testing reload MODEL.keras DATA.npz [ATOL] | smoke [NAME ...]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
