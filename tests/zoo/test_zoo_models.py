@@ -1,0 +1,24 @@
+"""Every registered zoo model, through the shared model-test helper (fresh-process reload included)."""
+
+import json
+
+import pytest
+
+import keras_ae
+from keras_ae import testing, zoo
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_zoo_model_passes_shared_checks(name, tmp_path):
+    entry = zoo.get_entry(name)
+    model = zoo.create(name, **entry.test_kwargs)
+    assert model.compiled, f"{name}() must return a compiled model"
+    report = testing.check_model(model, entry.test_data, workdir=str(tmp_path), fresh_process=True)
+    assert report["reload"]["iterations_before"] == report["iterations"]
+    assert report["reload"]["iterations_after"] > report["iterations"]
+    # the saved file reloads with safe_mode=True in this process too, as the same class
+    reloaded = keras_ae.load_model(report["path"], safe_mode=True)
+    assert type(reloaded) is type(model)
+    # same configuration (compared as saved: JSON turns tuples into lists)
+    as_saved = lambda m: json.dumps(m.get_config(), sort_keys=True, default=str)  # noqa: E731
+    assert as_saved(reloaded) == as_saved(model)
