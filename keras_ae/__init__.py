@@ -13,3 +13,4 @@ from keras_ae import networks  # noqa: F401
 from keras_ae import models  # noqa: F401
 from keras_ae import zoo  # noqa: F401
 from keras_ae import data  # noqa: F401
+from keras_ae import evaluation  # noqa: F401

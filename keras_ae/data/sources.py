@@ -1,5 +1,7 @@
 """Loaders for tfds names, IDX folders and scikit-learn's digits."""
 
+__all__ = ["DatasetUnavailableError", "load", "load_idx", "load_numpy", "parse_split", "read_idx"]
+
 import gzip
 import os
 import re
