@@ -51,7 +51,8 @@ def batched(fn, arrays, batch_size=256):
         raise ValueError("Received an empty input (0 examples).")
     outs = []
     for start in range(0, n, batch_size):
-        outs.append(to_numpy(fn(*[a[start : start + batch_size] for a in arrays])))
+        chunk = [keras.ops.convert_to_tensor(a[start : start + batch_size]) for a in arrays]
+        outs.append(to_numpy(fn(*chunk)))
     return np.concatenate(outs, axis=0)
 
 
@@ -159,6 +160,18 @@ class KerasAEModel(keras.Model):
                 f"received {checks._shape_str(shape)}."
             )
         return images
+
+    def example_inputs(self, n=1):
+        """A zero batch the model can be called on (images, plus labels for conditional models)."""
+        x = np.zeros((n,) + tuple(self.image_shape), dtype="float32")
+        return (x, np.zeros((n,), dtype="int32")) if self.needs_labels else x
+
+    def build_by_calling(self):
+        """Build by one call on :meth:`example_inputs`, so ``summary()``, callbacks that need a built model
+        (``BackupAndRestore``) and saving before training all work, and the build config is recorded."""
+        if not self.built:
+            self(self.example_inputs(), training=False)
+        return self
 
     def build(self, input_shape=None):
         # Sub-models are functional and built at construction; recording the build shape lets a

@@ -11,6 +11,8 @@ def compile_model(model, optimizer=None, learning_rate=1e-3):
     if optimizer is None:
         optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
     model.compile(optimizer=optimizer)
+    if hasattr(model, "build_by_calling"):
+        model.build_by_calling()
     return model
 
 

@@ -1,0 +1,123 @@
+"""The ``keras-ae`` command line: ``list``, ``describe``, ``train``."""
+
+import argparse
+import json
+import os
+import sys
+
+
+def _parse_value(text):
+    """A ``--arg`` value as TOML data (numbers, booleans, arrays, strings); bare words stay strings."""
+    from keras_ae.recipes import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _model_args(pairs):
+    args = {}
+    for pair in pairs or ():
+        if "=" not in pair:
+            raise SystemExit(f"keras-ae: --arg expects KEY=VALUE; received {pair!r}.")
+        key, value = pair.split("=", 1)
+        args[key.strip()] = _parse_value(value.strip())
+    return args
+
+
+def cmd_list(args):
+    from keras_ae import zoo
+
+    rows = [(n, zoo.get_entry(n).family, zoo.get_entry(n).summary) for n in zoo.list_models(args.family)]
+    width = max([len(r[0]) for r in rows] + [5])
+    fam = max([len(r[1]) for r in rows] + [6])
+    print(f"{'model':<{width}}  {'family':<{fam}}  summary")
+    for name, family, summary in rows:
+        print(f"{name:<{width}}  {family:<{fam}}  {summary}")
+    return 0
+
+
+def cmd_describe(args):
+    from keras_ae import zoo
+
+    print(json.dumps(zoo.describe(args.name), indent=2, default=str))
+    return 0
+
+
+def cmd_train(args):
+    from keras_ae import recipes
+
+    target = args.target
+    if target.endswith(".toml") or os.path.isfile(target):
+        recipe = recipes.load_recipe(target)
+        if args.dataset:
+            recipe.data["dataset"] = args.dataset
+        for key in ("train_split", "test_split", "batch_size", "data_dir"):
+            if getattr(args, key) is not None:
+                recipe.data[key] = getattr(args, key)
+        if args.seed is not None:
+            recipe.train["seed"] = args.seed
+        recipe.model_args.update(_model_args(args.arg))
+    else:
+        if not args.dataset:
+            raise SystemExit("keras-ae train MODEL needs --dataset (e.g. --dataset digits).")
+        recipe = recipes.from_arguments(
+            target, args.dataset, epochs=args.epochs if args.epochs is not None else 10, out=args.out,
+            batch_size=args.batch_size or 128, seed=args.seed or 0,
+            train_split=args.train_split or "train",
+            test_split=args.test_split if args.test_split is not None else "test",
+            data_dir=args.data_dir or "", model_args=_model_args(args.arg),
+        )
+    metrics = recipes.run(recipe, out=args.out, epochs=args.epochs, verbose=args.verbose)
+    out = args.out or recipe.out
+    shown = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
+    print(json.dumps({"out": out, **shown, "setting": metrics["setting"]}, indent=1))
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="keras-ae", description="keras_ae: a Keras 3 model zoo of autoencoders.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list the zoo as a table")
+    p.add_argument("--family", default=None, help="only this family")
+    p.set_defaults(fn=cmd_list)
+
+    p = sub.add_parser("describe", help="family, summary and arguments of one zoo model")
+    p.add_argument("name")
+    p.set_defaults(fn=cmd_describe)
+
+    p = sub.add_parser("train", help="train a recipe (zoo/*.toml) or a zoo model on a dataset")
+    p.add_argument("target", help="a recipe file (RECIPE.toml) or a zoo model name")
+    p.add_argument("--dataset", default=None, help="dataset name (digits, mnist, idx:FOLDER, any tfds name)")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--out", default=None, help="output folder (default: the recipe's, or runs/MODEL)")
+    p.add_argument("--batch-size", dest="batch_size", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--train-split", dest="train_split", default=None)
+    p.add_argument("--test-split", dest="test_split", default=None)
+    p.add_argument("--data-dir", dest="data_dir", default=None)
+    p.add_argument("--arg", action="append", metavar="KEY=VALUE", help="constructor argument (repeatable)")
+    p.add_argument("--verbose", type=int, default=2, help="Keras fit verbosity (0, 1, 2)")
+    p.set_defaults(fn=cmd_train)
+    return parser
+
+
+def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (ValueError, FileNotFoundError, RuntimeError, TypeError) as e:
+        from keras_ae.data import DatasetUnavailableError
+        from keras_ae.recipes import RecipeError
+
+        if isinstance(e, (RecipeError, DatasetUnavailableError, FileNotFoundError)) or type(e) in (ValueError, TypeError):
+            print(f"keras-ae: error: {e}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
