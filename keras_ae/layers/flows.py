@@ -1,0 +1,629 @@
+"""Normalizing-flow layers: invertible maps with an exact log-determinant.
+
+Every layer is a bijection between a *latent side* ``z`` and a *data side* ``x`` and exposes both
+directions explicitly; the direction is never chosen by the ``training`` flag:
+
+* ``forward(z) -> (x, log_det)``: the generative direction, ``log_det = log|det dx/dz|`` per example;
+* ``inverse(x) -> (z, log_det)``: the normalizing direction, ``log_det = log|det dz/dx|`` per example.
+
+Log-determinants are float32 tensors of shape ``(batch,)``. ``call(x)`` is the normalizing direction and
+returns ``(z, log_det)``. Shapes are described on the data side: ``build(x_shape)`` and
+``compute_output_shape(x_shape) -> z_shape``; :meth:`FlowLayer.forward_shape` maps a latent shape back.
+
+A :class:`~keras_ae.models.flow.Flow` lists its layers in the normalizing order (data first):
+``inverse`` runs ``layers[0].inverse`` first; ``forward`` runs them backwards.
+"""
+
+__all__ = [
+    "FlowLayer",
+    "AffineCoupling",
+    "MaskedAutoregressive",
+    "InvertibleLinear",
+    "ActNorm",
+    "Permute",
+    "LeakyReLUFlow",
+    "SigmoidFlow",
+    "Squeeze",
+    "FactorOut",
+    "chain_forward",
+    "chain_inverse",
+    "build_chain",
+]
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_ae.errors import check_choice, check_positive_int
+from keras_ae.serialization import register_serializable
+
+
+def _event_size(shape):
+    return int(np.prod([int(s) for s in shape[1:]])) if len(shape) > 1 else 1
+
+
+def sum_except_batch(t):
+    """Sum over every axis but the first, in float32: ``(batch, ...) -> (batch,)``."""
+    t = ops.cast(t, "float32")
+    return ops.sum(ops.reshape(t, (-1, _event_size(t.shape))), axis=1)
+
+
+def _zeros_log_det(t):
+    return ops.zeros((ops.shape(t)[0],), dtype="float32")
+
+
+def _check_shape(shape, layer, rank=None):
+    shape = tuple(shape)
+    if any(s is None for s in shape[1:]):
+        raise ValueError(f"{type(layer).__name__} needs a fully known input shape (batch, ...); received {shape}.")
+    if rank is not None and len(shape) not in rank:
+        want = " or ".join(f"rank {r} ({'(batch, dim)' if r == 2 else '(batch, height, width, channels)'})"
+                           for r in rank)
+        raise ValueError(f"{type(layer).__name__} expects inputs of {want}; received shape {shape}.")
+    return shape
+
+
+@register_serializable
+class FlowLayer(keras.layers.Layer):
+    """Base class. Subclasses implement :meth:`forward` and :meth:`inverse` (and shape methods if they reshape)."""
+
+    def forward(self, z):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def inverse(self, x):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def call(self, inputs):
+        return self.inverse(inputs)
+
+    def compute_output_shape(self, input_shape):
+        """Data-side shape -> latent-side shape."""
+        return tuple(input_shape)
+
+    def forward_shape(self, latent_shape):
+        """Latent-side shape -> data-side shape."""
+        return tuple(latent_shape)
+
+    def data_initialize(self, x):
+        """Data-dependent initialization hook (ActNorm); returns ``inverse(x)[0]``."""
+        return self.inverse(x)[0]
+
+
+# ----- chains ----------------------------------------------------------------------------------
+def build_chain(flows, x_shape):
+    """Build ``flows`` (normalizing order) for data of ``x_shape`` (with batch); return the latent shape."""
+    shape = tuple(x_shape)
+    for layer in flows:
+        if not isinstance(layer, FlowLayer):
+            raise ValueError(f"Every flow layer must be a keras_ae FlowLayer; received {type(layer).__name__}.")
+        if not layer.built:
+            layer.build(shape)
+        shape = tuple(layer.compute_output_shape(shape))
+    return shape
+
+
+def chain_inverse(flows, x):
+    """``x -> z`` through every layer; returns ``(z, sum of log|det dz/dx|)``."""
+    total = _zeros_log_det(x)
+    for layer in flows:
+        x, ld = layer.inverse(x)
+        total = total + ld
+    return x, total
+
+
+def chain_forward(flows, z):
+    """``z -> x`` through every layer in reverse; returns ``(x, sum of log|det dx/dz|)``."""
+    total = _zeros_log_det(z)
+    for layer in reversed(list(flows)):
+        z, ld = layer.forward(z)
+        total = total + ld
+    return z, total
+
+
+def _serialize_list(layers):
+    return [keras.saving.serialize_keras_object(layer) for layer in layers]
+
+
+def _deserialize_list(configs):
+    return [keras.saving.deserialize_keras_object(c) if isinstance(c, dict) else c for c in configs]
+
+
+def soft_clamp(raw, clamp):
+    """``clamp * tanh(raw / clamp)``: the identity near 0, bounded by ``clamp`` (stable log-scales)."""
+    return clamp * ops.tanh(raw / clamp)
+
+
+# ----- affine coupling (RealNVP) -----------------------------------------------------------------
+VECTOR_MASKS = ("half", "alternating")
+IMAGE_MASKS = ("checkerboard", "channel")
+
+
+def coupling_mask(mask, shape, parity=0):
+    """Binary mask (per-example shape, float32): 1 marks the part that passes through and conditions."""
+    if mask == "half":
+        (d,) = shape
+        b = (np.arange(d) < d // 2).astype("float32")
+    elif mask == "alternating":
+        (d,) = shape
+        b = (np.arange(d) % 2 == 0).astype("float32")
+    elif mask == "checkerboard":
+        h, w, c = shape
+        grid = (np.arange(h)[:, None] + np.arange(w)[None, :]) % 2 == 0
+        b = np.broadcast_to(grid[:, :, None], (h, w, c)).astype("float32")
+    else:  # channel
+        h, w, c = shape
+        b = np.broadcast_to((np.arange(c) < c // 2)[None, None, :], (h, w, c)).astype("float32")
+    if parity:
+        b = 1.0 - b
+    if b.min() == b.max():
+        raise ValueError(
+            f"The {mask!r} coupling mask does not split an input of per-example shape {tuple(shape)}: "
+            f"one side would be empty. "
+            + ("A vector coupling needs at least 2 dimensions." if len(shape) == 1 else
+               "A channel mask needs at least 2 channels (squeeze first); a checkerboard needs at least 2 pixels.")
+        )
+    return np.ascontiguousarray(b)
+
+
+@register_serializable
+class AffineCoupling(FlowLayer):
+    """RealNVP affine coupling ``x = b*z + (1-b) * (z * exp(s(b*z)) + t(b*z))``.
+
+    ``mask`` is ``"half"`` or ``"alternating"`` for vectors ``(batch, dim)`` (an MLP conditioner with
+    ``hidden`` units), ``"checkerboard"`` or ``"channel"`` for images ``(batch, h, w, c)`` (a conv
+    conditioner: ``kernel_size`` conv, 1x1 convs, ``kernel_size`` conv, with ``hidden`` filters; the
+    mask is given to it as an extra channel). ``parity=1`` swaps the two parts. Log-scales are
+    soft-clamped to ``[-scale_clamp, scale_clamp]``; the last conditioner layer starts at zero, so the
+    layer starts as the identity.
+    """
+
+    def __init__(self, mask="half", parity=0, hidden=(64, 64), kernel_size=3, activation="relu", scale_clamp=3.0,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.mask = check_choice("mask", mask, VECTOR_MASKS + IMAGE_MASKS)
+        self.parity = check_choice("parity", int(parity), (0, 1))
+        self.hidden = tuple(check_positive_int("hidden units", int(h)) for h in hidden)
+        if not self.hidden:
+            raise ValueError("`hidden` must list at least one layer width.")
+        self.kernel_size = check_positive_int("kernel_size", kernel_size)
+        self.activation = activation
+        self.scale_clamp = float(scale_clamp)
+        if not self.scale_clamp > 0:
+            raise ValueError(f"`scale_clamp` must be > 0; received {scale_clamp!r}.")
+
+    def build(self, input_shape):
+        shape = _check_shape(input_shape, self, rank=(2, 4))
+        image = len(shape) == 4
+        if image and self.mask not in IMAGE_MASKS:
+            raise ValueError(f"mask={self.mask!r} is for vectors (batch, dim); images take "
+                             f"'checkerboard' or 'channel'. Received shape {shape}.")
+        if not image and self.mask not in VECTOR_MASKS:
+            raise ValueError(f"mask={self.mask!r} is for images (batch, h, w, c); vectors take "
+                             f"'half' or 'alternating'. Received shape {shape}.")
+        self._mask_np = coupling_mask(self.mask, shape[1:], self.parity)
+        out = 2 * shape[-1]
+        self.net = []
+        if image:
+            c_in = shape[-1] + 1
+            for i, f in enumerate(self.hidden):
+                k = self.kernel_size if i == 0 else 1
+                self.net.append(keras.layers.Conv2D(f, k, padding="same", activation=self.activation,
+                                                    name=f"conv_{i}"))
+            self.net.append(keras.layers.Conv2D(out, self.kernel_size, padding="same", kernel_initializer="zeros",
+                                                name="conv_out"))
+            s = (None,) + shape[1:-1] + (c_in,)
+        else:
+            for i, h in enumerate(self.hidden):
+                self.net.append(keras.layers.Dense(h, activation=self.activation, name=f"dense_{i}"))
+            self.net.append(keras.layers.Dense(out, kernel_initializer="zeros", name="dense_out"))
+            s = (None, shape[-1])
+        for layer in self.net:
+            layer.build(s)
+            s = layer.compute_output_shape(s)
+        self._image = image
+        self.built = True
+
+    def _shift_log_scale(self, masked):
+        b = ops.convert_to_tensor(self._mask_np, dtype=masked.dtype)
+        h = masked
+        if self._image:
+            h = ops.concatenate([h, ops.ones_like(h[..., :1]) * b[None, :, :, :1]], axis=-1)
+        for layer in self.net:
+            h = layer(h)
+        raw_s, t = ops.split(h, 2, axis=-1)
+        s = soft_clamp(raw_s, self.scale_clamp) * (1.0 - b)
+        return t * (1.0 - b), s
+
+    def forward(self, z):
+        b = ops.convert_to_tensor(self._mask_np, dtype=z.dtype)
+        t, s = self._shift_log_scale(z * b)
+        return z * ops.exp(s) + t, sum_except_batch(s)
+
+    def inverse(self, x):
+        b = ops.convert_to_tensor(self._mask_np, dtype=x.dtype)
+        t, s = self._shift_log_scale(x * b)
+        return (x - t) * ops.exp(-s), -sum_except_batch(s)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(mask=self.mask, parity=self.parity, hidden=list(self.hidden), kernel_size=self.kernel_size,
+                      activation=self.activation, scale_clamp=self.scale_clamp)
+        return config
+
+
+# ----- masked autoregressive (MADE -> MAF) --------------------------------------------------------
+def made_masks(dim, hidden, reverse=False):
+    """MADE masks (Germain et al. 2015) for inputs of ``dim`` with hidden widths ``hidden``.
+
+    Input ``i`` has degree ``order[i]`` (1..dim, reversed when ``reverse``); hidden unit ``k`` of each layer
+    has degree ``1 + k % (dim - 1)`` (deterministic); the output for ``i`` (two units: shift, log-scale)
+    sees only inputs of smaller degree. Returns the list of (in, out) masks and the input degrees.
+    """
+    degrees_in = np.arange(1, dim + 1)
+    if reverse:
+        degrees_in = degrees_in[::-1]
+    masks, prev = [], degrees_in
+    for h in hidden:
+        d = 1 + np.arange(h) % max(dim - 1, 1)
+        masks.append((d[None, :] >= prev[:, None]).astype("float32"))
+        prev = d
+    out_deg = np.concatenate([degrees_in, degrees_in])
+    masks.append((out_deg[None, :] > prev[:, None]).astype("float32"))
+    return masks, degrees_in
+
+
+@register_serializable
+class MaskedAutoregressive(FlowLayer):
+    """Masked autoregressive affine layer (MAF, Papamakarios et al. 2017) on vectors ``(batch, dim)``.
+
+    ``x_i = z_i * exp(a_i(x_<i)) + m_i(x_<i)`` with ``m, a`` from one MADE network (``hidden`` widths).
+    ``inverse`` (density) is one pass; ``forward`` (sampling) takes ``dim`` passes. ``reverse=True``
+    uses the reversed variable order, so stacking alternate layers needs no permutation.
+    """
+
+    def __init__(self, hidden=(64, 64), reverse=False, activation="relu", scale_clamp=3.0, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = tuple(check_positive_int("hidden units", int(h)) for h in hidden)
+        if not self.hidden:
+            raise ValueError("`hidden` must list at least one layer width.")
+        self.reverse = bool(reverse)
+        self.activation = activation
+        self._act = keras.activations.get(activation)
+        self.scale_clamp = float(scale_clamp)
+
+    def build(self, input_shape):
+        shape = _check_shape(input_shape, self, rank=(2,))
+        dim = shape[-1]
+        if dim < 2:
+            raise ValueError(f"MaskedAutoregressive needs at least 2 dimensions to split autoregressively; "
+                             f"received shape {shape}.")
+        self.dim = dim
+        masks, _ = made_masks(dim, self.hidden, self.reverse)
+        self._masks = masks
+        self.kernels, self.biases = [], []
+        n_in = dim
+        for i, m in enumerate(masks):
+            n_out = m.shape[1]
+            last = i == len(masks) - 1
+            self.kernels.append(self.add_weight(
+                shape=(n_in, n_out), name=f"kernel_{i}",
+                initializer="zeros" if last else "glorot_uniform"))
+            self.biases.append(self.add_weight(shape=(n_out,), name=f"bias_{i}", initializer="zeros"))
+            n_in = n_out
+        self.built = True
+
+    def _shift_log_scale(self, x):
+        h = x
+        last = len(self._masks) - 1
+        for i, (k, b, m) in enumerate(zip(self.kernels, self.biases, self._masks)):
+            h = ops.matmul(h, k * ops.convert_to_tensor(m, dtype=h.dtype)) + b
+            if i < last:
+                h = self._act(h)
+        shift, raw = h[:, : self.dim], h[:, self.dim:]
+        return shift, soft_clamp(raw, self.scale_clamp)
+
+    def inverse(self, x):
+        shift, a = self._shift_log_scale(x)
+        return (x - shift) * ops.exp(-a), -sum_except_batch(a)
+
+    def forward(self, z):
+        x = ops.zeros_like(z)
+        a = None
+        for _ in range(self.dim):
+            shift, a = self._shift_log_scale(x)
+            x = z * ops.exp(a) + shift
+        return x, sum_except_batch(a)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(hidden=list(self.hidden), reverse=self.reverse, activation=self.activation,
+                      scale_clamp=self.scale_clamp)
+        return config
+
+
+# ----- linear layers ---------------------------------------------------------------------------
+@register_serializable
+class InvertibleLinear(FlowLayer):
+    """An invertible linear map on the last axis with an LU parameterisation (Glow's 1x1 convolution).
+
+    ``x = z @ W`` with ``W = P L (U + diag(sign * exp(log_s)))``: ``P`` a fixed permutation, ``L`` unit
+    lower- and ``U`` strictly upper-triangular. On vectors it is an invertible dense layer; on images
+    ``(batch, h, w, c)`` it is an invertible 1x1 convolution. ``log|det| = positions * sum(log_s)``.
+    Initialised from the LU decomposition of a random rotation drawn with ``seed``.
+    """
+
+    def __init__(self, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = int(seed)
+
+    def build(self, input_shape):
+        shape = _check_shape(input_shape, self, rank=(2, 4))
+        c = shape[-1]
+        import scipy.linalg
+
+        rng = np.random.default_rng(self.seed)
+        q, _ = np.linalg.qr(rng.standard_normal((c, c)))
+        p, lower, upper = scipy.linalg.lu(q)
+        s = np.diag(upper)
+        self.channels = c
+        self.positions = int(np.prod(shape[1:-1])) if len(shape) > 2 else 1
+        init = {"permutation": p, "sign_s": np.sign(s), "lower": np.tril(lower, -1), "upper": np.triu(upper, 1),
+                "log_s": np.log(np.abs(s))}
+        self.perm = self.add_weight(shape=(c, c), name="permutation", trainable=False, initializer="zeros")
+        self.sign_s = self.add_weight(shape=(c,), name="sign_s", trainable=False, initializer="zeros")
+        self.lower = self.add_weight(shape=(c, c), name="lower", initializer="zeros")
+        self.upper = self.add_weight(shape=(c, c), name="upper", initializer="zeros")
+        self.log_s = self.add_weight(shape=(c,), name="log_s", initializer="zeros")
+        for var, key in ((self.perm, "permutation"), (self.sign_s, "sign_s"), (self.lower, "lower"),
+                         (self.upper, "upper"), (self.log_s, "log_s")):
+            var.assign(init[key].astype("float32"))
+        self._lmask = np.tril(np.ones((c, c), "float32"), -1)
+        self.built = True
+
+    def weight_matrix(self):
+        eye = ops.eye(self.channels, dtype="float32")
+        lower = self.lower * self._lmask + eye
+        upper = self.upper * self._lmask.T + ops.diag(self.sign_s * ops.exp(self.log_s))
+        return ops.matmul(self.perm, ops.matmul(lower, upper))
+
+    def _log_det(self, t):
+        return ops.ones((ops.shape(t)[0],), "float32") * (self.positions * ops.sum(self.log_s))
+
+    def forward(self, z):
+        return ops.matmul(z, ops.cast(self.weight_matrix(), z.dtype)), self._log_det(z)
+
+    def inverse(self, x):
+        w_inv = ops.inv(self.weight_matrix())
+        return ops.matmul(x, ops.cast(w_inv, x.dtype)), -self._log_det(x)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(seed=self.seed)
+        return config
+
+
+@register_serializable
+class ActNorm(FlowLayer):
+    """Per-channel affine normalisation (Glow): ``z = (x - bias) * exp(-log_scale)``.
+
+    Data-dependent initialisation: :meth:`data_initialize` (called by ``Flow.fit`` on the first data it
+    sees, once) sets ``bias`` and ``log_scale`` so the first batch comes out with zero mean and unit
+    variance per channel. Until then it is the identity. The ``initialized`` flag is saved with the model.
+    """
+
+    def build(self, input_shape):
+        shape = _check_shape(input_shape, self, rank=(2, 4))
+        c = shape[-1]
+        self.positions = int(np.prod(shape[1:-1])) if len(shape) > 2 else 1
+        self.bias = self.add_weight(shape=(c,), name="bias", initializer="zeros")
+        self.log_scale = self.add_weight(shape=(c,), name="log_scale", initializer="zeros")
+        self.initialized = self.add_weight(shape=(), name="initialized", initializer="zeros", trainable=False)
+        self.built = True
+
+    @property
+    def is_initialized(self):
+        return bool(keras.ops.convert_to_numpy(self.initialized) > 0)
+
+    def data_initialize(self, x):
+        if not self.is_initialized:
+            flat = np.reshape(keras.ops.convert_to_numpy(x), (-1, np.shape(x)[-1])).astype("float64")
+            self.bias.assign(flat.mean(axis=0).astype("float32"))
+            self.log_scale.assign(np.log(flat.std(axis=0) + 1e-6).astype("float32"))
+            self.initialized.assign(1.0)
+        return self.inverse(x)[0]
+
+    def _log_det(self, t):
+        return ops.ones((ops.shape(t)[0],), "float32") * (self.positions * ops.sum(self.log_scale))
+
+    def forward(self, z):
+        return z * ops.exp(self.log_scale) + self.bias, self._log_det(z)
+
+    def inverse(self, x):
+        return (x - self.bias) * ops.exp(-self.log_scale), -self._log_det(x)
+
+
+@register_serializable
+class Permute(FlowLayer):
+    """A fixed permutation of the last axis (features, or channels of images); ``log|det| = 0``.
+
+    ``order="reverse"`` reverses it; ``order="random"`` draws a permutation with ``seed`` when built
+    (the same seed gives the same permutation after reload); or pass an explicit list of indices.
+    """
+
+    def __init__(self, order="reverse", seed=0, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(order, str):
+            check_choice("order", order, ("reverse", "random"))
+        else:
+            order = [int(i) for i in order]
+        self.order = order
+        self.seed = int(seed)
+
+    def build(self, input_shape):
+        shape = _check_shape(input_shape, self, rank=(2, 4))
+        c = shape[-1]
+        if self.order == "reverse":
+            perm = np.arange(c)[::-1]
+        elif self.order == "random":
+            perm = np.random.default_rng(self.seed).permutation(c)
+        else:
+            perm = np.asarray(self.order)
+            if sorted(perm.tolist()) != list(range(c)):
+                raise ValueError(f"`order` must be a permutation of 0..{c - 1} for {c} features; received {self.order}.")
+        self._perm = perm.astype("int32")
+        self._inv = np.argsort(perm).astype("int32")
+        self.built = True
+
+    def inverse(self, x):
+        return ops.take(x, self._perm, axis=-1), _zeros_log_det(x)
+
+    def forward(self, z):
+        return ops.take(z, self._inv, axis=-1), _zeros_log_det(z)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(order=self.order, seed=self.seed)
+        return config
+
+
+# ----- elementwise nonlinear layers -------------------------------------------------------------
+@register_serializable
+class LeakyReLUFlow(FlowLayer):
+    """Elementwise ``x = z if z >= 0 else negative_slope * z`` (invertible for a slope > 0)."""
+
+    def __init__(self, negative_slope=0.2, **kwargs):
+        super().__init__(**kwargs)
+        self.negative_slope = float(negative_slope)
+        if not self.negative_slope > 0:
+            raise ValueError(f"`negative_slope` must be > 0 for the map to be invertible; received {negative_slope!r}.")
+
+    def forward(self, z):
+        a = self.negative_slope
+        neg = ops.cast(z < 0, "float32")
+        return ops.where(z >= 0, z, a * z), sum_except_batch(neg * math.log(a))
+
+    def inverse(self, x):
+        a = self.negative_slope
+        neg = ops.cast(x < 0, "float32")
+        return ops.where(x >= 0, x, x / a), -sum_except_batch(neg * math.log(a))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(negative_slope=self.negative_slope)
+        return config
+
+
+@register_serializable
+class SigmoidFlow(FlowLayer):
+    """Elementwise ``x = sigmoid(z)`` (data in (0, 1)); its inverse is the logit."""
+
+    def forward(self, z):
+        x = ops.sigmoid(z)
+        # log sigmoid(z) + log sigmoid(-z), stable for large |z|
+        return x, sum_except_batch(-ops.softplus(-z) - ops.softplus(z))
+
+    def inverse(self, x):
+        z = ops.log(x) - ops.log1p(-x)
+        return z, -sum_except_batch(-ops.softplus(-z) - ops.softplus(z))
+
+
+# ----- reshaping layers for multi-scale image flows -------------------------------------------------
+@register_serializable
+class Squeeze(FlowLayer):
+    """Space-to-depth: ``inverse`` maps ``(h, w, c) -> (h/2, w/2, 4c)``; ``forward`` undoes it. ``log|det| = 0``."""
+
+    def build(self, input_shape):
+        shape = _check_shape(input_shape, self, rank=(4,))
+        _, h, w, c = shape
+        if h % 2 or w % 2:
+            raise ValueError(f"Squeeze needs an even height and width; received per-example shape {(h, w, c)}. "
+                             "Pad or crop the images, or squeeze fewer times.")
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        return (b, h // 2, w // 2, 4 * c)
+
+    def forward_shape(self, latent_shape):
+        b, h, w, c = latent_shape
+        return (b, 2 * h, 2 * w, c // 4)
+
+    def inverse(self, x):
+        _, h, w, c = x.shape
+        t = ops.reshape(x, (-1, h // 2, 2, w // 2, 2, c))
+        t = ops.transpose(t, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(t, (-1, h // 2, w // 2, 4 * c)), _zeros_log_det(x)
+
+    def forward(self, z):
+        _, h, w, c4 = z.shape
+        c = c4 // 4
+        t = ops.reshape(z, (-1, h, w, 2, 2, c))
+        t = ops.transpose(t, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(t, (-1, 2 * h, 2 * w, c)), _zeros_log_det(z)
+
+
+@register_serializable
+class FactorOut(FlowLayer):
+    """Multi-scale step (RealNVP): keep the first ``c - c // 2`` channels flowing through ``flows``, factor the
+    other half out as latent variables.
+
+    ``inverse`` maps ``(batch, h, w, c)`` to a flat latent ``(batch, h*w*c)``: the inner flows' (flattened)
+    output followed by the factored-out half. Nest a ``FactorOut`` inside ``flows`` for more scales.
+    """
+
+    def __init__(self, flows, **kwargs):
+        super().__init__(**kwargs)
+        flows = _deserialize_list(flows)
+        if not flows:
+            raise ValueError("FactorOut needs a non-empty list of inner flow layers.")
+        self.flows = list(flows)
+
+    def build(self, input_shape):
+        shape = _check_shape(input_shape, self, rank=(4,))
+        b, h, w, c = shape
+        if c < 2:
+            raise ValueError(f"FactorOut needs at least 2 channels to factor half out; received shape {shape}. "
+                             "Squeeze first.")
+        self.keep = c - c // 2
+        self.factored_shape = (h, w, c // 2)
+        self.inner_in_shape = (b, h, w, self.keep)
+        self.inner_out_shape = build_chain(self.flows, self.inner_in_shape)
+        self.inner_size = _event_size(self.inner_out_shape)
+        self.total = h * w * c
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], int(np.prod(input_shape[1:])))
+
+    def forward_shape(self, latent_shape):
+        return (latent_shape[0],) + tuple(self.inner_in_shape[1:-1]) + (self.keep + self.factored_shape[-1],)
+
+    def _split(self, x):
+        return x[..., : self.keep], x[..., self.keep:]
+
+    def inverse(self, x):
+        kept, out = self._split(x)
+        z, ld = chain_inverse(self.flows, kept)
+        flat = ops.concatenate([ops.reshape(z, (-1, self.inner_size)),
+                                ops.reshape(out, (-1, self.total - self.inner_size))], axis=-1)
+        return flat, ld
+
+    def forward(self, z):
+        inner = ops.reshape(z[:, : self.inner_size], (-1,) + tuple(self.inner_out_shape[1:]))
+        out = ops.reshape(z[:, self.inner_size:], (-1,) + self.factored_shape)
+        kept, ld = chain_forward(self.flows, inner)
+        return ops.concatenate([kept, out], axis=-1), ld
+
+    def data_initialize(self, x):
+        kept, out = self._split(x)
+        for layer in self.flows:
+            kept = layer.data_initialize(kept)
+        return ops.concatenate([ops.reshape(kept, (-1, self.inner_size)),
+                                ops.reshape(out, (-1, self.total - self.inner_size))], axis=-1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(flows=_serialize_list(self.flows))
+        return config
