@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_ae import data
+
+MNIST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_idx_folder_is_real_mnist(mnist_dir):
+    x, y = data.load_numpy(f"idx:{mnist_dir}", "test")
+    assert x.shape == (10000, 28, 28, 1) and x.dtype == np.float32
+    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert np.bincount(y).tolist() == MNIST_COUNTS
+    assert x.mean() * 255 == pytest.approx(33.79, abs=0.01)
+
+
+def test_split_syntax_on_idx(mnist_dir):
+    train, y_train = data.load_numpy(f"idx:{mnist_dir}", "test[:8000]")
+    test, _ = data.load_numpy(f"idx:{mnist_dir}", "test[8000:]")
+    assert len(train) == 8000 and len(test) == 2000
+    half, _ = data.load_numpy(f"idx:{mnist_dir}", "test[:50%]")
+    np.testing.assert_array_equal(half, train[:5000])
+    joined, _ = data.load_numpy(f"idx:{mnist_dir}", "test[:10]+test[-5:]")
+    assert len(joined) == 15
+
+
+def test_load_idx_returns_a_batched_pipeline(mnist_dir):
+    ds = data.load_idx(mnist_dir, split="test[:300]", batch_size=128, with_labels=True)
+    x, y = next(iter(ds))
+    assert x.shape == (128, 28, 28, 1) and x.dtype == tf.float32 and y.dtype == tf.int32
+    assert sum(int(b[0].shape[0]) for b in ds) == 300
+    first = [b.numpy() for b in data.load_idx(mnist_dir, "test[:64]", batch_size=64, shuffle=True, seed=1)]
+    again = [b.numpy() for b in data.load_idx(mnist_dir, "test[:64]", batch_size=64, shuffle=True, seed=1)]
+    np.testing.assert_array_equal(first[0], again[0])
+
+
+def test_missing_train_files_suggest_a_split(mnist_dir):
+    with pytest.raises(FileNotFoundError, match=r"train-images-idx3-ubyte.*test\[:8000\]"):
+        data.load_numpy(f"idx:{mnist_dir}", "train")
+
+
+def test_digits():
+    x, y = data.load_numpy("digits", "train")
+    xt, _ = data.load_numpy("digits", "test")
+    assert x.shape == (1440, 8, 8, 1) and len(xt) == 357
+    assert x.min() == 0.0 and x.max() == 1.0 and set(np.unique(y)) == set(range(10))
+    ds = data.load("digits", "test", batch_size=100)
+    assert next(iter(ds)).shape == (100, 8, 8, 1)
+
+
+def test_read_idx_rejects_other_files(tmp_path):
+    p = tmp_path / "x.idx"
+    p.write_bytes(b"\x01\x02\x03\x04rest")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        data.read_idx(str(p))
+    p.write_bytes(bytes([0, 0, 8, 1]) + (5).to_bytes(4, "big") + b"\x00\x01")
+    with pytest.raises(ValueError, match="header says"):
+        data.read_idx(str(p))
+
+
+@pytest.mark.parametrize("split", ["", "train[a:b]", "train[:10", 5])
+def test_bad_split_strings(split):
+    with pytest.raises(ValueError, match="split"):
+        data.parse_split(split)
+
+
+def test_unknown_names_list_the_closest():
+    with pytest.raises(ValueError, match="mnist"):
+        data.load("mnsit")
+    with pytest.raises(ValueError, match="'train'"):
+        data.load_numpy("digits", "trian")
+    with pytest.raises(ValueError, match="batch_size"):
+        data.load("digits", batch_size=0)
+
+
+def test_tfds_path_with_mock_data():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=24):
+        ds = data.load("mnist", split="train", batch_size=8, with_labels=True)
+        x, y = next(iter(ds))
+    assert x.shape == (8, 28, 28, 1) and x.dtype == tf.float32
+    assert 0.0 <= float(tf.reduce_min(x)) and float(tf.reduce_max(x)) <= 1.0
+    assert y.shape == (8,)
+
+
+def test_download_failure_explains_data_dir_and_idx(monkeypatch):
+    import tensorflow_datasets as tfds
+
+    def no_network(*args, **kwargs):
+        raise ConnectionError("Failed to establish a new connection: [Errno 101] Network is unreachable")
+
+    monkeypatch.setattr(tfds, "load", no_network)
+    with pytest.raises(data.DatasetUnavailableError, match=r"(?s)data_dir.*idx:"):
+        data.load("mnist")

@@ -1,0 +1,139 @@
+"""The keras-ae command line and recipe files."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import keras_ae
+from keras_ae import cli, recipes, zoo
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_list_prints_every_model(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in zoo.list_models():
+        assert name in out
+    assert out.splitlines()[0].split()[:2] == ["model", "family"]
+
+
+def test_console_script_is_installed():
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "keras-ae"), "describe", "conv_vae"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["family"] == "vae"
+
+
+def test_shipped_recipes_parse():
+    names = sorted(p.name for p in (ROOT / "zoo").glob("*.toml"))
+    assert {"conv_vae_digits.toml", "conv_vae_mnist.toml"} <= set(names)
+    for name in names:
+        r = recipes.load_recipe(ROOT / "zoo" / name)
+        assert r.model in zoo.list_models()
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ('model = "conv_vae"\nepochs = 3\n[data]\ndataset = "digits"', r"unknown key 'epochs'.*Valid keys"),
+        ('model = "conv_vae"\n[data]\ndataset = "digits"\nbatchsize = 3', r"'batchsize'.*Did you mean 'batch_size'"),
+        ('model = "conv_vae"\n[data]\ndataset = "digits"\n[train]\nepoch = 3', r"Did you mean 'epochs'"),
+        ('model = "conv_vea"\n[data]\ndataset = "digits"', r"conv_vae"),
+        ('model = "conv_vae"\n[data]\ndataset = "digits"\n[train]\nepochs = "3"', r"must be a int"),
+        ('[data]\ndataset = "digits"', r"missing the top-level key 'model'"),
+        ('model = "conv_vae"', r"missing \[data\] dataset"),
+        ('model = = 3', r"not valid TOML"),
+    ],
+)
+def test_recipe_errors_name_the_key(text, match):
+    with pytest.raises(ValueError, match=match):
+        recipes.parse_recipe(text)
+
+
+def test_recipes_are_data_not_code(tmp_path):
+    marker = tmp_path / "pwned"
+    text = f'model = "conv_vae"\n[data]\ndataset = "__import__(\'os\').mknod(\'{marker}\')"'
+    recipe = recipes.parse_recipe(text)
+    with pytest.raises(ValueError):
+        recipes.run(recipe, out=str(tmp_path / "out"), epochs=1, verbose=0)
+    assert not marker.exists()
+
+
+def test_train_recipe_writes_model_metrics_and_figures(tmp_path):
+    out = tmp_path / "run"
+    assert cli.main(["train", str(ROOT / "zoo" / "conv_vae_digits.toml"), "--epochs", "2", "--out", str(out),
+                     "--verbose", "0"]) == 0
+    for name in ("model.keras", "history.json", "metrics.json", "reconstructions.png", "latent.png",
+                 "manifold.png", "samples.png", "history.png"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert np.isfinite(metrics["test_neg_elbo"])
+    assert metrics["setting"]["epochs"] == 2 and metrics["setting"]["seed"] == 0
+    assert metrics["setting"]["model_args"]["input_shape"] == [8, 8, 1]
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["neg_elbo"]) == 2 and "val_neg_elbo" in history
+    model = keras_ae.load_model(str(out / "model.keras"))
+    assert model.latent_dim == 2
+
+
+def test_train_model_by_name_with_arguments(tmp_path, capsys):
+    out = tmp_path / "cvae"
+    assert cli.main(["train", "conv_cvae", "--dataset", "digits", "--epochs", "1", "--out", str(out),
+                     "--arg", "latent_dim=3", "--arg", "filters=[8, 16]", "--verbose", "0"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["setting"]["model_args"]["num_classes"] == 10
+    assert metrics["setting"]["model_args"]["filters"] == [8, 16]
+    assert (out / "samples.png").is_file() and not (out / "manifold.png").exists()
+
+
+def test_cli_errors_are_messages_not_tracebacks(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('model = "conv_vae"\n[data]\ndataset = "digits"\nbatchsize = 3\n')
+    assert cli.main(["train", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "Did you mean 'batch_size'" in capsys.readouterr().err
+    assert cli.main(["train", "conv_vea", "--dataset", "digits"]) == 2
+    assert "conv_vae" in capsys.readouterr().err
+
+
+def test_mnist_recipe_runs_through_tfds(tmp_path):
+    import tensorflow_datasets as tfds
+
+    recipe = recipes.load_recipe(ROOT / "zoo" / "conv_vae_mnist.toml")
+    assert recipe.data["dataset"] == "mnist"
+    with tfds.testing.mock_data(num_examples=64):
+        metrics = recipes.run(recipe, out=str(tmp_path / "mnist"), epochs=1, verbose=0)
+    assert metrics["setting"]["model_args"]["input_shape"] == [28, 28, 1]
+    assert np.isfinite(metrics["test_neg_elbo"])
+
+
+def test_interrupted_training_resumes(tmp_path):
+    """Kill a training run mid-way; rerunning it continues from the last finished epoch."""
+    import signal
+    import time
+
+    out = tmp_path / "resume"
+    cmd = [sys.executable, "-m", "keras_ae.cli", "train", "dense_ae", "--dataset", "digits", "--epochs", "400",
+           "--out", str(out), "--arg", "hidden=[8]", "--verbose", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    backup = out / "backup"
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(backup.rglob("*.json")):
+        time.sleep(0.5)
+    time.sleep(2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert any(backup.rglob("*.json")), "no backup was written before the kill"
+    state = json.loads(next(backup.rglob("*.json")).read_text())
+    done = int(state["epoch"])  # BackupAndRestore stores the number of finished epochs
+    assert done >= 1
+    rerun = subprocess.run(cmd[:8] + [str(done + 2)] + cmd[9:], capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    history = json.loads((out / "history.json").read_text())
+    # resumed at epoch `done`, so only the two remaining epochs ran (a fresh run would show done + 2 >= 3)
+    assert len(history["loss"]) == 2, "the rerun repeated finished epochs"
