@@ -56,10 +56,17 @@ class DenoisingAutoencoder(Autoencoder):
         out = self._decode(z, condition, training)
         return {"reconstruction": self.link(out), "decoder_output": out, "z": z}
 
-    def corrupt(self, x, batch_size=256):
-        """Apply the corruption on purpose (numpy in, numpy out)."""
+    def corrupt(self, x, batch_size=256, seed=None):
+        """Apply the corruption on purpose (numpy in, numpy out).
+
+        With ``seed`` the corruption is drawn from a fresh generator seeded with it (the same corrupted test
+        set on every call); without, from the model's own generator.
+        """
         x, _, single = self._arrays(x)
-        y = batched(lambda a: self.corruption.corrupt(ops.convert_to_tensor(a)), [x], batch_size)
+        layer = self.corruption
+        if seed is not None:
+            layer = type(layer).from_config(dict(layer.get_config(), seed=seed))
+        y = batched(lambda a: layer.corrupt(ops.convert_to_tensor(a)), [x], batch_size)
         return y[0] if single else y
 
     def restore(self, x, batch_size=256):
@@ -111,10 +118,10 @@ def jacobian_frobenius_sq(fn, x):
     JAX and torch, each keeping the graph so the penalty can be trained.
     """
     backend = keras.backend.backend()
+    x = ops.convert_to_tensor(x)
     if backend == "tensorflow":
         import tensorflow as tf
 
-        x = tf.convert_to_tensor(x)
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(x)
             h = fn(x)

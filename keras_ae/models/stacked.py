@@ -93,16 +93,23 @@ class StackedAutoencoder(Autoencoder):
             self.encoder_layer(i).trainable = not frozen
 
     # ----- greedy pretraining -------------------------------------------------------------
-    def pretrain(self, x, epochs=5, batch_size=128, learning_rate=1e-3, verbose=0, levels=None):
-        """Greedy layer-wise pretraining on images ``x`` (numpy). Returns one history dict per level."""
+    def pretrain(self, x, epochs=5, batch_size=128, learning_rate=1e-3, verbose=0, levels=None, restart=False):
+        """Greedy layer-wise pretraining on images ``x`` (numpy). Returns one history dict per level trained.
+
+        Trains the levels not yet pretrained, up to ``levels`` (all by default); earlier levels stay frozen
+        and only compute the codes the next level is trained on. ``restart=True`` pretrains from level 0 again.
+        """
         x = checks.check_images_array(np.asarray(x, dtype="float32"), self.image_shape, self.value_range)
         check_positive_int("epochs", int(epochs))
         levels = self.num_levels if levels is None else int(levels)
         if not 1 <= levels <= self.num_levels:
             raise ValueError(f"`levels` must lie in [1, {self.num_levels}]; received {levels!r}.")
+        start = 0 if restart else min(self.pretrained_levels, levels)
         codes = x.reshape(len(x), -1)
+        for i in range(start):  # frozen levels: inference only
+            codes = shallow_encode(self.encoder_layer(i), codes, batch_size)
         histories = []
-        for i in range(levels):
+        for i in range(start, levels):
             enc, dec = self.encoder_layer(i), self.decoder_layer(i)
             inp = keras.Input((codes.shape[1],), name=f"level{i}_input")
             shallow = keras.Model(inp, dec(enc(inp)), name=f"level{i}_autoencoder")
@@ -111,10 +118,9 @@ class StackedAutoencoder(Autoencoder):
             else:
                 loss = keras.losses.MeanSquaredError()
             shallow.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
-            # earlier levels are frozen: they are only used below, to compute this level's input codes
             history = shallow.fit(codes, codes, epochs=int(epochs), batch_size=batch_size, verbose=verbose)
             histories.append({k: [float(v) for v in vs] for k, vs in history.history.items()})
-            codes = keras.ops.convert_to_numpy(shallow_encode(enc, codes, batch_size))
+            codes = shallow_encode(enc, codes, batch_size)
             self.pretrained_levels = max(self.pretrained_levels, i + 1)
         return histories
 
