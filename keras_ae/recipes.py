@@ -202,7 +202,8 @@ def run(recipe, out=None, epochs=None, verbose=2):
     validation = dataset(x_test, y_test, False) if x_test is not None else None
     callbacks = [
         keras.callbacks.TerminateOnNaN(raise_error=True),
-        keras.callbacks.BackupAndRestore(os.path.join(out, "backup")),
+        # double_checkpoint: a kill while the weights are being written falls back to the previous backup
+        keras.callbacks.BackupAndRestore(os.path.join(out, "backup"), double_checkpoint=True),
     ]
     start = time.perf_counter()
     history = model.fit(dataset(x_train, y_train, True), validation_data=validation, epochs=epochs,
