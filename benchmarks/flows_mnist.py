@@ -50,7 +50,7 @@ class TimeBudget(keras.callbacks.Callback):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--epochs", type=int, default=10, help="cosine learning-rate decay spans these epochs")
     p.add_argument("--budget-min", type=float, default=14.0, help="training wall-clock budget (minutes)")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -64,8 +64,11 @@ def main():
     keras.utils.set_random_seed(args.seed)
     x_train, _ = keras_ae.data.load_numpy(f"idx:{MNIST}", "test[:8000]")
     x_test, _ = keras_ae.data.load_numpy(f"idx:{MNIST}", "test[8000:]")
+    steps = args.epochs * math.ceil(len(x_train) / args.batch)
+    schedule = keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=steps, alpha=0.02)
     model = zoo.realnvp_image(hidden=tuple(args.hidden), couplings=args.couplings,
-                              final_couplings=args.final_couplings, seed=args.seed, learning_rate=args.lr)
+                              final_couplings=args.final_couplings, seed=args.seed,
+                              optimizer=keras.optimizers.Adam(schedule, global_clipnorm=100.0))
     n_params = int(sum(np.prod(v.shape) for v in model.trainable_variables))
     load_before = os.getloadavg()
     budget = TimeBudget(args.budget_min * 60)
@@ -87,7 +90,7 @@ def main():
         "dequantization": "uniform, 256 levels; logit alpha=0.05; one fixed-seed noise draw for evaluation",
         "backend": keras.backend.backend(),
         "epochs_run": len(history.history["loss"]),
-        "batch_size": args.batch, "learning_rate": args.lr, "hidden": args.hidden,
+        "batch_size": args.batch, "learning_rate": f"Adam, cosine decay from {args.lr} over {args.epochs} epochs, global_clipnorm=100", "hidden": args.hidden,
         "couplings": args.couplings, "final_couplings": args.final_couplings, "seed": args.seed,
         "trainable_params": n_params,
         "train_seconds": round(train_s, 1), "eval_seconds": round(eval_s, 1),

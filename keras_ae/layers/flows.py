@@ -16,6 +16,7 @@ A :class:`~keras_ae.models.flow.Flow` lists its layers in the normalizing order 
 
 __all__ = [
     "FlowLayer",
+    "TorchSafeForward",
     "AffineCoupling",
     "MaskedAutoregressive",
     "InvertibleLinear",
@@ -65,11 +66,39 @@ def _check_shape(shape, layer, rank=None):
     return shape
 
 
-@register_serializable
-class FlowLayer(keras.layers.Layer):
-    """Base class. Subclasses implement :meth:`forward` and :meth:`inverse` (and shape methods if they reshape)."""
+class TorchSafeForward:
+    """Lets a Keras layer have a public ``forward`` method on every backend.
 
-    def forward(self, z):  # pragma: no cover - abstract
+    On the torch backend ``Layer.__call__`` goes through ``torch.nn.Module.__call__``, which calls
+    ``self.forward(*args)``. While this object's own ``__call__`` runs, ``forward`` therefore hands over to Keras'
+    ``Operation.__call__`` (what Keras' ``TorchLayer.forward`` does); otherwise it is the flow's generative map,
+    implemented by ``_forward``.
+    """
+
+    def __call__(self, *args, **kwargs):
+        if keras.backend.backend() != "torch":
+            return super().__call__(*args, **kwargs)
+        depth = self.__dict__.get("_keras_call_depth", 0)
+        object.__setattr__(self, "_keras_call_depth", depth + 1)
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            object.__setattr__(self, "_keras_call_depth", depth)
+
+    def forward(self, *args, **kwargs):
+        if self.__dict__.get("_keras_call_depth", 0):
+            from keras.src.ops.operation import Operation
+
+            return Operation.__call__(self, *args, **kwargs)
+        return self._forward(*args, **kwargs)
+
+
+@register_serializable
+class FlowLayer(TorchSafeForward, keras.layers.Layer):
+    """Base class. Subclasses implement ``_forward`` (exposed as :meth:`forward`) and :meth:`inverse`
+    (and the shape methods if they reshape)."""
+
+    def _forward(self, z):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def inverse(self, x):  # pragma: no cover - abstract
@@ -236,7 +265,7 @@ class AffineCoupling(FlowLayer):
         s = soft_clamp(raw_s, self.scale_clamp) * (1.0 - b)
         return t * (1.0 - b), s
 
-    def forward(self, z):
+    def _forward(self, z):
         b = ops.convert_to_tensor(self._mask_np, dtype=z.dtype)
         t, s = self._shift_log_scale(z * b)
         return z * ops.exp(s) + t, sum_except_batch(s)
@@ -328,7 +357,7 @@ class MaskedAutoregressive(FlowLayer):
         shift, a = self._shift_log_scale(x)
         return (x - shift) * ops.exp(-a), -sum_except_batch(a)
 
-    def forward(self, z):
+    def _forward(self, z):
         x = ops.zeros_like(z)
         a = None
         for _ in range(self.dim):
@@ -391,7 +420,7 @@ class InvertibleLinear(FlowLayer):
     def _log_det(self, t):
         return ops.ones((ops.shape(t)[0],), "float32") * (self.positions * ops.sum(self.log_s))
 
-    def forward(self, z):
+    def _forward(self, z):
         return ops.matmul(z, ops.cast(self.weight_matrix(), z.dtype)), self._log_det(z)
 
     def inverse(self, x):
@@ -437,7 +466,7 @@ class ActNorm(FlowLayer):
     def _log_det(self, t):
         return ops.ones((ops.shape(t)[0],), "float32") * (self.positions * ops.sum(self.log_scale))
 
-    def forward(self, z):
+    def _forward(self, z):
         return z * ops.exp(self.log_scale) + self.bias, self._log_det(z)
 
     def inverse(self, x):
@@ -479,7 +508,7 @@ class Permute(FlowLayer):
     def inverse(self, x):
         return ops.take(x, self._perm, axis=-1), _zeros_log_det(x)
 
-    def forward(self, z):
+    def _forward(self, z):
         return ops.take(z, self._inv, axis=-1), _zeros_log_det(z)
 
     def get_config(self):
@@ -499,7 +528,7 @@ class LeakyReLUFlow(FlowLayer):
         if not self.negative_slope > 0:
             raise ValueError(f"`negative_slope` must be > 0 for the map to be invertible; received {negative_slope!r}.")
 
-    def forward(self, z):
+    def _forward(self, z):
         a = self.negative_slope
         neg = ops.cast(z < 0, "float32")
         return ops.where(z >= 0, z, a * z), sum_except_batch(neg * math.log(a))
@@ -519,7 +548,7 @@ class LeakyReLUFlow(FlowLayer):
 class SigmoidFlow(FlowLayer):
     """Elementwise ``x = sigmoid(z)`` (data in (0, 1)); its inverse is the logit."""
 
-    def forward(self, z):
+    def _forward(self, z):
         x = ops.sigmoid(z)
         # log sigmoid(z) + log sigmoid(-z), stable for large |z|
         return x, sum_except_batch(-ops.softplus(-z) - ops.softplus(z))
@@ -556,7 +585,7 @@ class Squeeze(FlowLayer):
         t = ops.transpose(t, (0, 1, 3, 2, 4, 5))
         return ops.reshape(t, (-1, h // 2, w // 2, 4 * c)), _zeros_log_det(x)
 
-    def forward(self, z):
+    def _forward(self, z):
         _, h, w, c4 = z.shape
         c = c4 // 4
         t = ops.reshape(z, (-1, h, w, 2, 2, c))
@@ -610,7 +639,7 @@ class FactorOut(FlowLayer):
                                 ops.reshape(out, (-1, self.total - self.inner_size))], axis=-1)
         return flat, ld
 
-    def forward(self, z):
+    def _forward(self, z):
         inner = ops.reshape(z[:, : self.inner_size], (-1,) + tuple(self.inner_out_shape[1:]))
         out = ops.reshape(z[:, self.inner_size:], (-1,) + self.factored_shape)
         kept, ld = chain_forward(self.flows, inner)

@@ -26,7 +26,7 @@ import numpy as np
 from keras import ops
 
 from keras_ae.errors import check_positive_int
-from keras_ae.layers.flows import ActNorm, FlowLayer, build_chain, chain_forward, chain_inverse, sum_except_batch
+from keras_ae.layers.flows import ActNorm, FlowLayer, TorchSafeForward, build_chain, chain_forward, chain_inverse, sum_except_batch
 from keras_ae.models.base import KerasAEModel, batched, is_tf_dataset, to_numpy
 from keras_ae.serialization import register_serializable
 
@@ -44,7 +44,7 @@ def _walk(layers):
 
 
 @register_serializable
-class Flow(KerasAEModel):
+class Flow(TorchSafeForward, KerasAEModel):
     """A normalizing flow: standard normal base, ``flows`` listed in the normalizing order (data first).
 
     Args:
@@ -230,7 +230,7 @@ class Flow(KerasAEModel):
         x = self._check_call_shape(ops.convert_to_tensor(x, dtype="float32"))
         return chain_inverse(self.flows, x)
 
-    def forward(self, z):
+    def _forward(self, z):
         """The generative direction: ``(x, log|det dx/dz|)`` (for images, x is in logit space)."""
         z = ops.convert_to_tensor(z, dtype="float32")
         if tuple(z.shape[1:]) != self.latent_shape:

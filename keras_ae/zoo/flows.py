@@ -1,5 +1,7 @@
 """Normalizing flows: RealNVP and MAF for 2-D densities, a multi-scale RealNVP for images."""
 
+import keras
+
 from keras_ae.errors import check_positive_int
 from keras_ae.layers.flows import ActNorm, AffineCoupling, FactorOut, InvertibleLinear, MaskedAutoregressive, Squeeze
 from keras_ae.models.flow import Flow
@@ -16,6 +18,13 @@ def flow_test_data(model, n, rng):
     else:
         x = rng.standard_normal(shape).astype("float32")
     return TestData(x, None, x)
+
+
+def _adam(optimizer, learning_rate, global_clipnorm):
+    """Adam with the global gradient norm clipped (flows on images have rare, destabilising gradient spikes)."""
+    if optimizer is not None or global_clipnorm is None:
+        return optimizer
+    return keras.optimizers.Adam(learning_rate=learning_rate, global_clipnorm=float(global_clipnorm))
 
 
 def _dim(dim):
@@ -125,6 +134,7 @@ def realnvp_image(
     seed=None,
     optimizer=None,
     learning_rate=1e-3,
+    global_clipnorm=100.0,
     name="realnvp_image",
 ):
     """Multi-scale RealNVP for images in [0, 1]: checkerboard and channel couplings, squeeze, factor-out;
@@ -137,6 +147,6 @@ def realnvp_image(
                                       check_positive_int("final_couplings", final_couplings), hidden, kernel_size,
                                       actnorm=actnorm, conv1x1=conv1x1)
     model = Flow(flows, event_shape=image_shape, dequantize=num_bins, logit_alpha=logit_alpha, seed=seed, name=name)
-    return compile_model(model, optimizer, learning_rate)
+    return compile_model(model, _adam(optimizer, learning_rate, global_clipnorm), learning_rate)
 
 
