@@ -20,16 +20,19 @@ def _grey_images():
 
 
 def _whiten(patches, eps):
-    """ZCA-whiten flattened, zero-mean patches (the usual preprocessing for learning edge filters)."""
+    """ZCA-whiten flattened, zero-mean patches (the usual preprocessing for learning edge filters).
+
+    ``eps`` is relative: the regularizer added to each eigenvalue is ``eps`` times their mean.
+    """
     cov = patches.T @ patches / len(patches)
     u, s, _ = np.linalg.svd(cov)
-    return patches @ (u @ np.diag(1.0 / np.sqrt(s + eps)) @ u.T)
+    return patches @ (u @ np.diag(1.0 / np.sqrt(s + eps * s.mean())) @ u.T)
 
 
-def image_patches(n=10000, size=10, seed=0, whiten=True, zca_epsilon=0.01, scale=(0.1, 0.9)):
+def image_patches(n=10000, size=10, seed=0, whiten=True, zca_epsilon=0.1, scale=(0.1, 0.9)):
     """``n`` random ``size`` x ``size`` grey patches, shape (n, size, size, 1), float32 in ``scale``.
 
-    Each patch has its mean removed; with ``whiten`` the patches are ZCA-whitened; then values are clipped at
+    Each patch has its mean removed; with ``whiten`` the patches are ZCA-whitened (``zca_epsilon`` times the mean eigenvalue regularizes small ones); then values are clipped at
     3 standard deviations and mapped linearly to ``scale`` (default [0.1, 0.9], as in Ng's sparse
     autoencoder notes, so a sigmoid/Bernoulli output can fit them).
     """

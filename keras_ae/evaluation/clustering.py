@@ -58,12 +58,13 @@ def kmeans_clustering(train_codes, test_codes, y_test, n_clusters=10, seed=0, st
     return dict(_scores(y_test, pred), assignments=pred)
 
 
-def latent_clustering(model, x_train, x_test, y_test, n_clusters=10, seed=0, standardize=True):
+def latent_clustering(model, x_train, x_test, y_test, n_clusters=10, seed=0, standardize=True, n_init=10):
     """k-means on ``model.encode`` codes (fit on train, scored on test)."""
-    return kmeans_clustering(model.encode(x_train), model.encode(x_test), y_test, n_clusters, seed, standardize)
+    return kmeans_clustering(model.encode(x_train), model.encode(x_test), y_test, n_clusters, seed, standardize,
+                             n_init)
 
 
-def pca_clustering(x_train, x_test, y_test, n_components, n_clusters=10, seed=0, standardize=True):
+def pca_clustering(x_train, x_test, y_test, n_components, n_clusters=10, seed=0, standardize=True, n_init=10):
     """The baseline: k-means on PCA codes of ``n_components`` dimensions (PCA fit on train)."""
     from sklearn.decomposition import PCA
 
@@ -71,4 +72,4 @@ def pca_clustering(x_train, x_test, y_test, n_components, n_clusters=10, seed=0,
     flat_train = np.asarray(x_train).reshape(len(x_train), -1)
     pca = PCA(n_components=n_components, random_state=seed).fit(flat_train)
     return kmeans_clustering(pca.transform(flat_train), pca.transform(np.asarray(x_test).reshape(len(x_test), -1)),
-                             y_test, n_clusters, seed, standardize)
+                             y_test, n_clusters, seed, standardize, n_init)
