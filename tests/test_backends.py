@@ -32,7 +32,8 @@ def _run(backend):
     return _results[backend]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+# With `pytest -n 2 --dist loadgroup` each backend's tests share one worker, so its subprocess runs once.
+@pytest.mark.parametrize("backend", [pytest.param(b, marks=pytest.mark.xdist_group(f"backend-{b}")) for b in BACKENDS])
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_smoke_on_backend(backend, name):
     rows, stderr = _run(backend)
