@@ -22,8 +22,6 @@ import numpy as np
 
 def frechet_distance(mu1, sigma1, mu2, sigma2):
     """``||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2))`` for two Gaussians (float64, clipped at 0)."""
-    from scipy import linalg
-
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, "float64")), np.atleast_1d(np.asarray(mu2, "float64"))
     s1, s2 = np.atleast_2d(np.asarray(sigma1, "float64")), np.atleast_2d(np.asarray(sigma2, "float64"))
     if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (len(mu1), len(mu1)):
@@ -31,13 +29,15 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
             f"frechet_distance needs means of equal length d and (d, d) covariances; received means "
             f"{mu1.shape}, {mu2.shape} and covariances {s1.shape}, {s2.shape}."
         )
-    covmean, _ = linalg.sqrtm(s1.dot(s2), disp=False)
-    if not np.isfinite(covmean).all():
-        offset = np.eye(len(s1)) * 1e-6
-        covmean = linalg.sqrtm((s1 + offset).dot(s2 + offset))
-    covmean = np.real(covmean)
+    # Tr((S1 S2)^(1/2)) = sum of sqrt(eigenvalues of S1^(1/2) S2 S1^(1/2)), a symmetric PSD matrix:
+    # stable for the singular covariances that dead ReLU features give (scipy's sqrtm is not).
+    s1, s2 = (s1 + s1.T) / 2.0, (s2 + s2.T) / 2.0
+    vals, vecs = np.linalg.eigh(s1)
+    root1 = (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
+    inner = np.linalg.eigvalsh(root1 @ s2 @ root1)
+    tr_covmean = float(np.sum(np.sqrt(np.clip(inner, 0.0, None))))
     diff = mu1 - mu2
-    return float(max(diff.dot(diff) + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean), 0.0))
+    return float(max(diff.dot(diff) + np.trace(s1) + np.trace(s2) - 2.0 * tr_covmean, 0.0))
 
 
 def feature_statistics(features):
