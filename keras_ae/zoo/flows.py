@@ -35,12 +35,13 @@ def _dim(dim):
 def realnvp_2d(
     dim=2,
     num_couplings=8,
-    hidden=(128, 128),
+    hidden=(64, 64),
     activation="relu",
     scale_clamp=3.0,
     seed=None,
     optimizer=None,
-    learning_rate=1e-3,
+    learning_rate=2e-3,
+    global_clipnorm=10.0,
     name="realnvp_2d",
 ):
     """RealNVP for low-dimensional densities: affine couplings with alternating half masks and MLP conditioners."""
@@ -52,19 +53,20 @@ def realnvp_2d(
         for i in range(num_couplings)
     ]
     model = Flow(flows, event_shape=(dim,), seed=seed, name=name)
-    return compile_model(model, optimizer, learning_rate)
+    return compile_model(model, _adam(optimizer, learning_rate, global_clipnorm), learning_rate)
 
 
 @register("flow", test_kwargs=dict(num_layers=2, hidden=(8,)), test_data=flow_test_data)
 def maf_2d(
     dim=2,
     num_layers=8,
-    hidden=(128, 128),
+    hidden=(64, 64),
     activation="relu",
     scale_clamp=3.0,
     seed=None,
     optimizer=None,
-    learning_rate=1e-3,
+    learning_rate=2e-3,
+    global_clipnorm=10.0,
     name="maf_2d",
 ):
     """Masked autoregressive flow (MAF): MADE affine layers with alternating variable order."""
@@ -76,7 +78,7 @@ def maf_2d(
         for i in range(num_layers)
     ]
     model = Flow(flows, event_shape=(dim,), seed=seed, name=name)
-    return compile_model(model, optimizer, learning_rate)
+    return compile_model(model, _adam(optimizer, learning_rate, global_clipnorm), learning_rate)
 
 
 def _couplings(prefix, mask, n, hidden, kernel_size, actnorm, linear_seed=None):
