@@ -51,7 +51,7 @@ def plot_codebook_usage(counts, path=None, title=None):
     axes[1].bar(np.arange(len(counts)), np.sort(share)[::-1], width=1.0)
     axes[1].set_xlabel("codes sorted by use")
     axes[1].axhline(1.0 / len(counts), color="k", lw=0.8, ls="--", label="uniform")
-    axes[1].legend(fontsize=8)
+    axes[1].legend(fontsize=8, loc="upper right")
     fig.suptitle(
         title or f"codebook usage: perplexity {perplexity:.1f} of {len(counts)}, "
         f"{int(np.sum(counts == 0))} codes unused",
