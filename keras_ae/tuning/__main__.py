@@ -1,0 +1,5 @@
+import sys
+
+from keras_ae.tuning import main
+
+sys.exit(main())
