@@ -105,7 +105,8 @@ def conv_generator(output_shape, latent_dim, filters, batch_norm=True, num_class
 
 def conv_discriminator(input_shape, filters, dropout=0.0, num_classes=0, name="discriminator"):
     """Two stride-2 convolutions with LeakyReLU, then one logit. No batch normalization (WGAN-GP safe).
-    With ``num_classes`` the one-hot label is embedded as an extra image plane."""
+    With ``num_classes`` the one-hot label is embedded as an extra image plane and, as in a projection
+    discriminator, its learned embedding is dotted with the features and added to the logit."""
     f0, f1 = filters
     x = keras.Input(input_shape, name="image")
     inputs = [x]
@@ -122,6 +123,10 @@ def conv_discriminator(input_shape, filters, dropout=0.0, num_classes=0, name="d
             h = keras.layers.Dropout(dropout, name=f"dropout{i}")(h)
     h = keras.layers.Flatten()(h)
     out = keras.layers.Dense(1, name="logit")(h)
+    if num_classes:  # projection discriminator (Miyato & Koyama 2018): logit + <embed(label), features>
+        embed = keras.layers.Dense(int(h.shape[-1]), use_bias=False, name="label_projection")(label)
+        projection = keras.layers.Dot(axes=1, name="projection")([h, embed])
+        out = keras.layers.Add(name="conditional_logit")([out, projection])
     return keras.Model(inputs if num_classes else x, out, name=name)
 
 
