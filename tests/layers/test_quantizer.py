@@ -91,7 +91,6 @@ def test_ema_update_moves_codes_to_cluster_means_only_when_training():
 
 def test_dead_codes_are_reinitialised_to_encoder_outputs():
     layer = _layer(num_embeddings=8, ema=True, dead_code_threshold=1.0)
-    layer.embeddings.assign(np.full((8, 3), 100.0, "float32"))
     layer.embeddings.assign(np.concatenate([np.zeros((1, 3)), np.full((7, 3), 100.0)]).astype("float32"))
     z = np.random.default_rng(4).normal(size=(2, 4, 4, 3)).astype("float32")  # all nearest to code 0
     layer(z, training=True)

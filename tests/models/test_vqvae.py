@@ -75,10 +75,10 @@ def test_fit_prior_learns_and_sampling_is_seeded(trained):
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert model.prior_nll(x) < np.log(model.num_embeddings)  # better than a uniform prior
     assert model.is_prior_fitted
-    s1, s2, s3 = model.sample(6, seed=3), model.sample(6, seed=3), model.sample(6, seed=4)
+    s1, s2 = model.sample(6, seed=3), model.sample(6, seed=3)
     assert s1.shape == (6, 8, 8, 1) and np.all((s1 >= 0) & (s1 <= 1))
     np.testing.assert_array_equal(s1, s2)
-    assert not np.array_equal(model.sample_indices(6, seed=3), model.sample_indices(6, seed=4)) or not np.allclose(s1, s3)
+    assert not np.array_equal(model.sample_indices(20, seed=3), model.sample_indices(20, seed=4))
     idx = model.sample_indices(5, seed=0, temperature=0.5)
     assert idx.shape == (5, 2, 2) and idx.max() < model.num_embeddings
 
