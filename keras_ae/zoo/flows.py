@@ -66,7 +66,7 @@ def maf_2d(
     seed=None,
     optimizer=None,
     learning_rate=2e-3,
-    global_clipnorm=10.0,
+    global_clipnorm=None,
     name="maf_2d",
 ):
     """Masked autoregressive flow (MAF): MADE affine layers with alternating variable order."""
