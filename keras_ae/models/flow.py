@@ -142,6 +142,9 @@ class Flow(TorchSafeForward, KerasAEModel):
     # ----- data plumbing -----------------------------------------------------------------------
     def prepare_data(self, x, y=None):
         if is_tf_dataset(x):
+            spec = x.element_spec[0] if isinstance(x.element_spec, tuple) else x.element_spec
+            if len(spec.shape) == len(self.event_shape) + 1:
+                self._check_call_shape(spec)  # the flow's own message; the base class checks the rest
             return self._prepare_dataset(x), None
         if isinstance(x, np.ndarray) or hasattr(x, "shape"):
             return self._check_array(x), None

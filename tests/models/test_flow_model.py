@@ -136,3 +136,24 @@ def _walk(layers):
     for layer in layers:
         yield layer
         yield from _walk(getattr(layer, "flows", []) or [])
+
+
+def test_dataset_input_and_figures(tmp_path):
+    import tensorflow as tf
+
+    from keras_ae.plotting_flows import density_grid, plot_density_2d, plot_image_samples
+
+    model = zoo.realnvp_2d(num_couplings=2, hidden=(8,))
+    x = np.random.default_rng(0).standard_normal((64, 2)).astype("float32")
+    hist = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), epochs=1, verbose=0,
+                     validation_data=(x[:32],)).history
+    assert {"nll", "val_nll"} <= set(hist)
+    with pytest.raises(ValueError, match=r"expected \(batch, 2\)"):
+        model.fit(tf.data.Dataset.from_tensor_slices(np.zeros((8, 3), "float32")).batch(4), epochs=1, verbose=0)
+    xs, ys, dens = density_grid(model, lim=4.0, steps=81)
+    assert dens.shape == (81, 81) and abs(dens.sum() * (xs[1] - xs[0]) ** 2 - 1) < 0.05
+    assert (tmp_path / "d.png").exists() is False
+    plot_density_2d(model, x, str(tmp_path / "d.png"), n_samples=100, lim=4.0)
+    image = zoo.realnvp_image(image_shape=(4, 4, 1), num_scales=1, couplings=1, final_couplings=1, hidden=(4,))
+    plot_image_samples(image, str(tmp_path / "s.png"), n=4, cols=2)
+    assert (tmp_path / "d.png").stat().st_size > 0 and (tmp_path / "s.png").stat().st_size > 0
