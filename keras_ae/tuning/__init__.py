@@ -60,7 +60,9 @@ def run_job(path, workers=0, overwrite=False, out=None, timeout=None, verbose=1)
 def _parser(prog="python -m keras_ae.tuning"):
     p = argparse.ArgumentParser(prog=prog, description="Run a KerasTuner job file (TOML) over a zoo model.")
     add_arguments(p)
-    p.add_argument("--role", choices=("chief", "worker"), help=argparse.SUPPRESS)
+    p.add_argument("--role", choices=("chief", "worker"),
+                   help="run one process of a distributed search (with the KERASTUNER_* environment variables; "
+                        "see docs/tuning.md); --workers starts these for you")
     return p
 
 

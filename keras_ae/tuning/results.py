@@ -137,6 +137,14 @@ def plot_objective(rows, x_name, y_name, objective, path):
         ax.set_ylabel(objective)
         if vals and all(v > 0 for v in vals):
             ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter
+
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    for ax in axes:  # plain numbers on log axes (2, 8, 32 rather than 2x10^0)
+        for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+            if scale == "log":
+                axis.set_major_formatter(plain)
+                axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.1e}"[0] in "25" else ""))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -115,3 +115,20 @@ def test_hypermodel_builds_zoo_model_and_rebatches():
     assert "val_neg_elbo" in history.history
     with pytest.raises(ValueError, match="fixed model argument and a searched"):
         ZooHyperModel("dense_vae", {"latent_dim": {"min": 2, "max": 5}}, model_args={"latent_dim": 3})
+
+
+def test_every_tuner_type_is_constructed(tmp_path):
+    import keras_tuner as kt
+
+    from keras_ae.tuning.jobs import make_tuner
+
+    grid_space = TINY.replace('beta = {min = 0.5, max = 2.0, sampling = "log"}', "beta = {values = [0.5, 2.0]}")
+    expected = {"random": kt.oracles.RandomSearchOracle, "bayesian": kt.oracles.BayesianOptimizationOracle,
+                "hyperband": kt.oracles.HyperbandOracle, "grid": kt.oracles.GridSearchOracle}
+    for kind, oracle_cls in expected.items():
+        job = parse_job(grid_space.replace("[tuner]", f'[tuner]\ntype = "{kind}"'), source="job.toml")
+        tuner = make_tuner(prepare(job), str(tmp_path / kind))
+        assert isinstance(tuner.oracle, oracle_cls)
+        assert tuner.oracle.objective.name == "val_neg_elbo" and tuner.oracle.objective.direction == "min"
+        assert str(tmp_path / kind) in str(tuner.project_dir)
+        assert {"latent_dim", "beta"} <= {hp.name for hp in tuner.oracle.hyperparameters.space}
