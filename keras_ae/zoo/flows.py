@@ -139,8 +139,10 @@ def realnvp_image(
     global_clipnorm=100.0,
     name="realnvp_image",
 ):
-    """Multi-scale RealNVP for images in [0, 1]: checkerboard and channel couplings, squeeze, factor-out;
-    trained on dequantized pixels in logit space, reporting bits/dim."""
+    """Multi-scale RealNVP for images in [0, 1], trained on dequantized pixels in logit space (reports bits/dim).
+
+    Each scale: checkerboard couplings, squeeze, channel couplings, factor out half the channels.
+    """
     from keras_ae.networks import check_image_shape
 
     image_shape = check_image_shape(image_shape)
