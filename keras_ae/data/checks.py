@@ -32,7 +32,7 @@ def check_image_batch_shape(shape, expected, what="images"):
         )
 
 
-def check_images_array(x, expected_shape, value_range=None, what="images"):
+def check_images_array(x, expected_shape, value_range=None, what="images", range_hint="for this model"):
     x = np.asarray(x)
     check_image_batch_shape(x.shape, expected_shape, what)
     if not np.issubdtype(x.dtype, np.number):
@@ -45,9 +45,8 @@ def check_images_array(x, expected_shape, value_range=None, what="images"):
         lo, hi = value_range
         if x.size and (x.min() < lo or x.max() > hi):
             raise ValueError(
-                f"The {what} must lie in [{lo}, {hi}] for this model's Bernoulli likelihood; received values in "
-                f"[{x.min():.4g}, {x.max():.4g}]. Scale them (e.g. divide uint8 pixels by 255) or use "
-                f"likelihood='gaussian'."
+                f"The {what} must lie in [{lo}, {hi}] {range_hint}; received values in "
+                f"[{x.min():.4g}, {x.max():.4g}]. Scale them (e.g. divide uint8 pixels by 255)."
             )
     return x
 
@@ -71,7 +70,7 @@ def check_labels_array(y, num_classes, num_examples=None):
     return y.astype("int32")
 
 
-def dataset_checker(expected_shape, value_range=None, num_classes=None):
+def dataset_checker(expected_shape, value_range=None, num_classes=None, range_hint="for this model"):
     """A function for ``ds.map`` that asserts each batch of images (and labels) is valid."""
     import tensorflow as tf
 
@@ -90,8 +89,8 @@ def dataset_checker(expected_shape, value_range=None, num_classes=None):
                 tf.debugging.Assert(
                     tf.logical_or(tf.equal(tf.size(xf), 0), ok),
                     [
-                        f"keras_ae: images must lie in [{lo}, {hi}] for a Bernoulli likelihood "
-                        f"(divide uint8 pixels by 255, or use likelihood='gaussian'); batch min and max:",
+                        f"keras_ae: images must lie in [{lo}, {hi}] {range_hint} "
+                        f"(divide uint8 pixels by 255); batch min and max:",
                         tf.reduce_min(xf),
                         tf.reduce_max(xf),
                     ],

@@ -56,6 +56,8 @@ class Autoencoder(KerasAEModel):
     def value_range(self):
         return (0.0, 1.0) if self.likelihood == "bernoulli" else None
 
+    value_range_hint = "for a Bernoulli likelihood (or build the model with likelihood='gaussian')"
+
     # ----- likelihood ---------------------------------------------------------------------
     def link(self, decoder_output):
         """Map the decoder's raw output to data space (sigmoid for Bernoulli)."""

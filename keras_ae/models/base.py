@@ -64,6 +64,7 @@ class KerasAEModel(keras.Model):
     """
 
     value_range = None
+    value_range_hint = "for this model"  # completes "images must lie in [lo, hi] ..."
     num_classes = None
 
     @property
@@ -89,7 +90,7 @@ class KerasAEModel(keras.Model):
             x, y = x
         if isinstance(x, (np.ndarray,)) or hasattr(x, "shape"):
             images = checks.check_images_array(to_numpy(x) if not isinstance(x, np.ndarray) else x,
-                                               self.image_shape, self.value_range)
+                                               self.image_shape, self.value_range, range_hint=self.value_range_hint)
             if self.needs_labels:
                 if y is None:
                     raise self._missing_labels_error()
@@ -103,7 +104,7 @@ class KerasAEModel(keras.Model):
 
         spec = ds.element_spec
         check_images, check_labels = checks.dataset_checker(
-            self.image_shape, self.value_range, self.num_classes
+            self.image_shape, self.value_range, self.num_classes, range_hint=self.value_range_hint
         )
         if self.needs_labels:
             if isinstance(spec, tuple) and len(spec) == 1 and isinstance(spec[0], tuple):

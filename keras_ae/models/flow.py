@@ -94,6 +94,8 @@ class Flow(TorchSafeForward, KerasAEModel):
     def value_range(self):
         return (0.0, 1.0) if self.dequantize else None
 
+    value_range_hint = "for an image flow, which dequantizes 8-bit pixels scaled to [0, 1]"
+
     @property
     def event_size(self):
         return int(np.prod(self.event_shape))
