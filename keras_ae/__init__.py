@@ -14,3 +14,4 @@ from keras_ae import models  # noqa: F401
 from keras_ae import zoo  # noqa: F401
 from keras_ae import data  # noqa: F401
 from keras_ae import evaluation  # noqa: F401
+from keras_ae import callbacks  # noqa: F401

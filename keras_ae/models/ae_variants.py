@@ -22,6 +22,7 @@ from keras_ae.errors import check_non_negative
 from keras_ae.layers.corruption import Corruption
 from keras_ae.models.autoencoder import Autoencoder
 from keras_ae.models.base import batched
+from keras_ae.models.engine import jacobian_frobenius_sq
 from keras_ae.serialization import register_serializable
 
 
@@ -108,52 +109,6 @@ def _closed_form(dense, h):
     h = ops.cast(h, "float32")
     w_sq = ops.sum(ops.square(ops.cast(dense.kernel, "float32")), axis=0)
     return ops.sum(ops.square(h * (1.0 - h)) * w_sq, axis=-1)
-
-
-def jacobian_frobenius_sq(fn, x):
-    """Per-example ``||d fn(x) / d x||_F^2`` by automatic differentiation, differentiable in the weights.
-
-    ``fn`` maps a batch ``(n, ...)`` to codes ``(n, d)`` example by example (no batch coupling). This is the
-    one backend-dispatch point of the module: one reverse pass per code unit (d passes) on TensorFlow,
-    JAX and torch, each keeping the graph so the penalty can be trained.
-    """
-    backend = keras.backend.backend()
-    x = ops.convert_to_tensor(x)
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        with tf.GradientTape(persistent=True) as tape:
-            tape.watch(x)
-            h = fn(x)
-            units = [tf.reduce_sum(h[:, j]) for j in range(h.shape[-1])]
-        total = 0.0
-        for u in units:
-            g = tape.gradient(u, x)
-            total = total + tf.reduce_sum(tf.reshape(tf.square(g), (tf.shape(g)[0], -1)), axis=-1)
-        del tape
-        return total
-    if backend == "jax":
-        import jax
-        import jax.numpy as jnp
-
-        h, vjp = jax.vjp(fn, x)
-        total = 0.0
-        for j in range(h.shape[-1]):
-            (g,) = vjp(jnp.zeros_like(h).at[:, j].set(1.0))
-            total = total + jnp.sum(jnp.reshape(jnp.square(g), (g.shape[0], -1)), axis=-1)
-        return total
-    if backend == "torch":
-        import torch
-
-        x = x.detach().requires_grad_(True)
-        with torch.enable_grad():
-            h = fn(x)
-            total = 0.0
-            for j in range(h.shape[-1]):
-                (g,) = torch.autograd.grad(h[:, j].sum(), x, create_graph=True)
-                total = total + torch.square(g).reshape(g.shape[0], -1).sum(dim=-1)
-        return total
-    raise NotImplementedError(f"The contractive penalty by autodiff is not implemented for backend {backend!r}.")
 
 
 @register_serializable

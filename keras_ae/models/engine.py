@@ -1,4 +1,4 @@
-"""The one place with backend-specific training-step code: two-player (adversarial) training.
+"""The one place with backend-specific code: autodiff through inputs, and two-player (adversarial) training.
 
 Keras' own ``train_step`` serves single-objective models on every backend. A GAN has two objectives
 and two optimizers, so it needs its own step; this module holds it, once, for every backend:
@@ -22,7 +22,7 @@ Gradients of a network's output with respect to its *input* (the WGAN-GP penalty
 :func:`input_gradient`, which is differentiable on every backend.
 """
 
-__all__ = ["AdversarialTrainer", "OptimizerPair", "input_gradient"]
+__all__ = ["AdversarialTrainer", "OptimizerPair", "input_gradient", "jacobian_frobenius_sq"]
 
 import keras
 from keras import ops
@@ -52,6 +52,52 @@ def input_gradient(fn, x):
     raise NotImplementedError(
         f"Input gradients are implemented for the tensorflow, torch and jax backends; got {backend!r}."
     )
+
+
+def jacobian_frobenius_sq(fn, x):
+    """Per-example ``||d fn(x) / d x||_F^2`` by automatic differentiation, differentiable in the weights.
+
+    ``fn`` maps a batch ``(n, ...)`` to codes ``(n, d)`` example by example (no batch coupling).
+    One reverse pass per code unit (d passes) on TensorFlow, JAX and torch, each keeping the graph
+    so the penalty (the contractive autoencoder's) can be trained.
+    """
+    backend = keras.backend.backend()
+    x = ops.convert_to_tensor(x)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            h = fn(x)
+            units = [tf.reduce_sum(h[:, j]) for j in range(h.shape[-1])]
+        total = 0.0
+        for u in units:
+            g = tape.gradient(u, x)
+            total = total + tf.reduce_sum(tf.reshape(tf.square(g), (tf.shape(g)[0], -1)), axis=-1)
+        del tape
+        return total
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        h, vjp = jax.vjp(fn, x)
+        total = 0.0
+        for j in range(h.shape[-1]):
+            (g,) = vjp(jnp.zeros_like(h).at[:, j].set(1.0))
+            total = total + jnp.sum(jnp.reshape(jnp.square(g), (g.shape[0], -1)), axis=-1)
+        return total
+    if backend == "torch":
+        import torch
+
+        x = x.detach().requires_grad_(True)
+        with torch.enable_grad():
+            h = fn(x)
+            total = 0.0
+            for j in range(h.shape[-1]):
+                (g,) = torch.autograd.grad(h[:, j].sum(), x, create_graph=True)
+                total = total + torch.square(g).reshape(g.shape[0], -1).sum(dim=-1)
+        return total
+    raise NotImplementedError(f"The contractive penalty by autodiff is not implemented for backend {backend!r}.")
 
 
 class OptimizerPair:
