@@ -118,5 +118,5 @@ def test_two_workers_distributed_mode(tmp_path):
     assert len(pids) >= 1 and os.getpid() not in pids
     for pid in pids:  # every worker process is gone (no orphans)
         assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
-    assert (out / "logs" / "chief.log").is_file()
+    assert all((out / "logs" / f"{name}.log").is_file() for name in ("chief", "tuner0", "tuner1"))
     assert "127.0.0.1" in result.stdout
