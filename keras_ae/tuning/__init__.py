@@ -7,6 +7,7 @@
 import argparse
 import os
 import shutil
+import sys
 
 from keras_ae.tuning.jobs import JobError, Job, load_job, parse_job, prepare, search  # noqa: F401
 from keras_ae.tuning.spaces import SearchSpaceError, default_space  # noqa: F401
@@ -88,7 +89,14 @@ def main(argv=None):
             search(prepare(job), out, verbose=1 if args.role == "chief" else 2)
             return 0
         run_job(args.job, workers=args.workers, overwrite=args.overwrite, out=args.out, timeout=args.timeout)
-    except (JobError, SearchSpaceError) as e:
-        print(f"error: {e}", file=__import__("sys").stderr)
+    except (JobError, SearchSpaceError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
+    except RuntimeError as e:
+        from keras_ae.data.sources import DatasetUnavailableError
+
+        if isinstance(e, DatasetUnavailableError):
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        raise
     return 0

@@ -132,3 +132,15 @@ def test_every_tuner_type_is_constructed(tmp_path):
         assert tuner.oracle.objective.name == "val_neg_elbo" and tuner.oracle.objective.direction == "min"
         assert str(tmp_path / kind) in str(tuner.project_dir)
         assert {"latent_dim", "beta"} <= {hp.name for hp in tuner.oracle.hyperparameters.space}
+
+
+def test_module_entry_point_reports_bad_jobs(tmp_path, capsys):
+    from keras_ae.tuning import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TINY.replace("[tuner]", '[tuner]\ntype = "hyperbnd"'))
+    assert main([str(bad), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown tuner 'hyperbnd'" in err and "'hyperband'" in err
+    assert main([str(tmp_path / "missing.toml")]) == 2
+    assert "not found" in capsys.readouterr().err
