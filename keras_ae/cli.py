@@ -1,4 +1,4 @@
-"""The ``keras-ae`` command line: ``list``, ``describe``, ``train``."""
+"""The ``keras-ae`` command line: ``list``, ``describe``, ``train``, ``tune``."""
 
 import argparse
 import json
@@ -76,6 +76,13 @@ def cmd_train(args):
     return 0
 
 
+def cmd_tune(args):
+    from keras_ae.tuning import run_job
+
+    run_job(args.job, workers=args.workers, overwrite=args.overwrite, out=args.out, timeout=args.timeout)
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="keras-ae", description="keras_ae: a Keras 3 model zoo of autoencoders.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,6 +108,12 @@ def build_parser():
     p.add_argument("--arg", action="append", metavar="KEY=VALUE", help="constructor argument (repeatable)")
     p.add_argument("--verbose", type=int, default=2, help="Keras fit verbosity (0, 1, 2)")
     p.set_defaults(fn=cmd_train)
+
+    from keras_ae.tuning import add_arguments
+
+    p = sub.add_parser("tune", help="run a KerasTuner job (tuning/*.toml) over latent size, beta, ...; resumable")
+    add_arguments(p)
+    p.set_defaults(fn=cmd_tune)
     return parser
 
 
@@ -109,14 +122,15 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except (ValueError, FileNotFoundError, RuntimeError, TypeError) as e:
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as e:
         from keras_ae.data import DatasetUnavailableError
-        from keras_ae.recipes import RecipeError
 
-        if isinstance(e, (RecipeError, DatasetUnavailableError, FileNotFoundError)) or type(e) in (ValueError, TypeError):
-            print(f"keras-ae: error: {e}", file=sys.stderr)
-            return 2
-        raise
+        # Bad input (recipes, jobs, names, data) is a message; set KERAS_AE_DEBUG=1 for the traceback.
+        user_error = isinstance(e, (ValueError, TypeError, FileNotFoundError, DatasetUnavailableError))
+        if not user_error or os.environ.get("KERAS_AE_DEBUG"):
+            raise
+        print(f"keras-ae: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

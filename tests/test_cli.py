@@ -142,3 +142,13 @@ def test_interrupted_training_resumes(tmp_path):
     # Resumed at epoch `done` (or `done - 1` if the kill hit a backup being written): 2 or 3 epochs ran,
     # where a fresh start would have run done + 2 >= 5.
     assert len(history["loss"]) in (2, 3), "the rerun repeated finished epochs"
+
+
+def test_tune_is_a_subcommand(tmp_path, capsys):
+    parser = cli.build_parser()
+    args = parser.parse_args(["tune", "tuning/dense_vae_digits_tiny.toml", "--workers", "2", "--overwrite"])
+    assert args.fn is cli.cmd_tune and args.workers == 2 and args.overwrite
+    bad = tmp_path / "bad.toml"
+    bad.write_text('model = "conv_vea"\n')
+    assert cli.main(["tune", str(bad)]) == 2
+    assert "conv_vae" in capsys.readouterr().err
