@@ -37,3 +37,21 @@ def check_choice(name, value, choices):
             f"`{name}` must be one of {', '.join(repr(c) for c in choices)}; received {value!r}."
         )
     return value
+
+
+def check_toml_table(table, schema, section, source, error=ValueError):
+    """Check a parsed TOML table (a recipe's or a tuning job's) against ``schema`` ({key: type}).
+
+    An unknown key is an ``error`` naming the key, the closest valid one and all valid keys; a value of the
+    wrong type names the key, the type expected and the value received. ``section`` is the table's name
+    (``""`` for the top level) and ``source`` the file, for the message.
+    """
+    where = f"[{section}]" if section else "the top level"
+    for key, value in table.items():
+        if key not in schema:
+            near = closest(key, schema, n=1)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            raise error(f"{source}: unknown key {key!r} in {where}.{hint} Valid keys: {', '.join(sorted(schema))}.")
+        expected = schema[key]
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise error(f"{source}: {where} key {key!r} must be a {expected.__name__}; received {value!r}.")

@@ -33,7 +33,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from keras_ae.errors import closest
+from keras_ae.errors import check_toml_table
 
 SCHEMA = {
     "": {"model": str, "out": str, "description": str, "model_args": dict, "data": dict, "train": dict},
@@ -51,21 +51,7 @@ class RecipeError(ValueError):
 
 
 def _check_table(table, section, source):
-    schema = SCHEMA[section]
-    where = f"[{section}]" if section else "the top level"
-    for key, value in table.items():
-        if key not in schema:
-            near = closest(key, schema, n=1)
-            hint = f" Did you mean {near[0]!r}?" if near else ""
-            raise RecipeError(
-                f"{source}: unknown key {key!r} in {where}.{hint} Valid keys: {', '.join(sorted(schema))}."
-            )
-        expected = schema[key]
-        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-        if not ok:
-            raise RecipeError(
-                f"{source}: {where} key {key!r} must be a {expected.__name__}; received {value!r}."
-            )
+    check_toml_table(table, SCHEMA[section], section, source, RecipeError)
 
 
 @dataclasses.dataclass

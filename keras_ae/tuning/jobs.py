@@ -39,7 +39,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from keras_ae.errors import closest, unknown_name_message
+from keras_ae.errors import check_toml_table, closest, unknown_name_message
 
 TUNERS = ("random", "bayesian", "hyperband", "grid")
 DIRECTIONS = ("min", "max")
@@ -68,17 +68,7 @@ class JobError(ValueError):
 
 
 def _check_table(table, section, source):
-    schema = SCHEMA[section]
-    where = f"[{section}]" if section else "the top level"
-    for key, value in table.items():
-        if key not in schema:
-            near = closest(key, schema, n=1)
-            hint = f" Did you mean {near[0]!r}?" if near else ""
-            raise JobError(f"{source}: unknown key {key!r} in {where}.{hint} Valid keys: {', '.join(sorted(schema))}.")
-        expected = schema[key]
-        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-        if not ok:
-            raise JobError(f"{source}: {where} key {key!r} must be a {expected.__name__}; received {value!r}.")
+    check_toml_table(table, SCHEMA[section], section, source, JobError)
 
 
 @dataclasses.dataclass
