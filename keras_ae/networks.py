@@ -9,8 +9,16 @@ import math
 
 import keras
 
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import check_choice, check_positive_int
 from keras_ae.layers.conditioning import LabelToImage
+from keras_ae.layers.normalization import WeightNormalization
+from keras_ae.layers.padding import Padding2D
+
+PADDINGS = ("zeros", "reflect", "circular")
+DOWNSAMPLINGS = ("stride", "max", "avg")
+UPSAMPLINGS = ("transpose", "nearest", "bilinear", "unpool")
+NORMS = (None, "batch", "layer", "weight")
+BLOCKS = ("plain", "residual")
 
 
 def check_image_shape(input_shape):
@@ -51,6 +59,81 @@ def _check_filters(filters):
     return filters
 
 
+def check_options(padding="zeros", downsampling="stride", upsampling="transpose", norm=None, block="plain"):
+    """Validate the convolutional builders' options (each error lists the valid values)."""
+    check_choice("padding", padding, PADDINGS)
+    check_choice("downsampling", downsampling, DOWNSAMPLINGS)
+    check_choice("upsampling", upsampling, UPSAMPLINGS)
+    check_choice("norm", norm, NORMS)
+    check_choice("block", block, BLOCKS)
+    if upsampling == "unpool":
+        raise ValueError(
+            "upsampling='unpool' needs the argmax positions of a matching max-pooling layer, and a decoder that "
+            "starts from a code has none (decode(z) and sample() could not run). Use 'transpose', 'nearest' or "
+            "'bilinear' here; max-unpooling with stored positions is available in keras_ae.zoo.unet("
+            "pooling='max', upsampling='unpool') and as keras_ae.layers.MaxPoolingWithArgmax / MaxUnpooling."
+        )
+
+
+def conv_options(padding="zeros", downsampling="stride", upsampling="transpose", norm=None, block="plain"):
+    """Validate the options and split them into ``conv_encoder`` and ``conv_decoder`` keyword arguments."""
+    check_options(padding, downsampling, upsampling, norm, block)
+    shared = dict(padding=padding, norm=norm, block=block)
+    return dict(shared, downsampling=downsampling), dict(shared, upsampling=upsampling)
+
+
+def _conv_unit(h, filters, kernel_size, strides, padding, norm, activation, name, transpose=False):
+    """[pad] -> conv (optionally weight-normalized) -> [batch/layer norm] -> activation."""
+    conv_padding = "same"
+    if padding != "zeros" and not transpose and kernel_size > 1:
+        h = Padding2D(kernel_size // 2, padding, name=f"{name}_pad")(h)
+        conv_padding = "valid"
+    cls = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
+    separate = norm in ("batch", "layer")  # the activation comes after the normalization
+    conv = cls(filters, kernel_size, strides=strides, padding=conv_padding,
+               activation=None if separate else activation, name=name)
+    if norm == "weight":
+        conv = WeightNormalization(conv, name=f"{name}_wn")
+    h = conv(h)
+    if norm == "batch":
+        h = keras.layers.BatchNormalization(name=f"{name}_bn")(h)
+    elif norm == "layer":
+        h = keras.layers.LayerNormalization(name=f"{name}_ln")(h)
+    if separate and activation is not None:
+        h = keras.layers.Activation(activation, name=f"{name}_act")(h)
+    return h
+
+
+def _residual(h, filters, kernel_size, padding, norm, activation, name):
+    """``y = act(x + f(x))`` with ``f`` two convolutions of the same width."""
+    r = _conv_unit(h, filters, kernel_size, 1, padding, norm, activation, f"{name}_a")
+    r = _conv_unit(r, filters, kernel_size, 1, padding, norm, None, f"{name}_b")
+    h = keras.layers.Add(name=f"{name}_add")([h, r])
+    return keras.layers.Activation(activation, name=f"{name}_out")(h)
+
+
+def _down(h, f, kernel_size, activation, padding, downsampling, norm, block, name):
+    h = _conv_unit(h, f, kernel_size, 2 if downsampling == "stride" else 1, padding, norm, activation, name)
+    if downsampling == "max":
+        h = keras.layers.MaxPooling2D(2, name=f"{name}_pool")(h)
+    elif downsampling == "avg":
+        h = keras.layers.AveragePooling2D(2, name=f"{name}_pool")(h)
+    if block == "residual":
+        h = _residual(h, f, kernel_size, padding, norm, activation, f"{name}_res")
+    return h
+
+
+def _up(h, f, kernel_size, activation, padding, upsampling, norm, block, name):
+    if upsampling == "transpose":
+        h = _conv_unit(h, f, kernel_size, 2, padding, norm, activation, name, transpose=True)
+    else:
+        h = keras.layers.UpSampling2D(2, interpolation=upsampling, name=f"{name}_up")(h)
+        h = _conv_unit(h, f, kernel_size, 1, padding, norm, activation, name)
+    if block == "residual":
+        h = _residual(h, f, kernel_size, padding, norm, activation, f"{name}_res")
+    return h
+
+
 def _latent_head(h, latent_dim, gaussian):
     if gaussian:
         z_mean = keras.layers.Dense(latent_dim, name="z_mean")(h)
@@ -69,14 +152,23 @@ def conv_encoder(
     gaussian=False,
     condition_dim=0,
     name="encoder",
+    padding="zeros",
+    downsampling="stride",
+    norm=None,
+    block="plain",
 ):
-    """Stride-2 convolutions, then an optional dense layer, then the code (or mean and log-variance).
+    """Downsampling convolution stages, then an optional dense layer, then the code (or mean and log-variance).
+
+    Options (the lectures' menu): ``padding`` "zeros" | "reflect" | "circular"; ``downsampling`` "stride" |
+    "max" | "avg"; ``norm`` None | "batch" | "layer" | "weight" (weight normalization ``g v / ||v||``);
+    ``block`` "plain" | "residual" (``y = f(x) + x`` after each stage).
 
     With ``condition_dim > 0`` the encoder takes a second input, a label vector, embedded as one extra
     image plane (:class:`~keras_ae.layers.LabelToImage`) and concatenated to the image channels.
     """
     input_shape = check_image_shape(input_shape)
     filters = _check_filters(filters)
+    check_options(padding, downsampling, "transpose", norm, block)
     check_conv_stack(input_shape, len(filters))
     image = keras.Input(input_shape, name="image")
     inputs = [image]
@@ -87,9 +179,7 @@ def conv_encoder(
         plane = LabelToImage(input_shape[0], input_shape[1], 1, name="condition_plane")(label)
         h = keras.layers.Concatenate(axis=-1)([h, plane])
     for i, f in enumerate(filters):
-        h = keras.layers.Conv2D(
-            f, kernel_size, strides=2, padding="same", activation=activation, name=f"conv{i}"
-        )(h)
+        h = _down(h, f, kernel_size, activation, padding, downsampling, norm, block, f"conv{i}")
     h = keras.layers.Flatten()(h)
     if dense_units:
         h = keras.layers.Dense(dense_units, activation=activation, name="dense")(h)
@@ -106,11 +196,20 @@ def conv_decoder(
     activation="relu",
     condition_dim=0,
     name="decoder",
+    padding="zeros",
+    upsampling="transpose",
+    norm=None,
+    block="plain",
 ):
-    """The mirror of :func:`conv_encoder`: dense layers, reshape, stride-2 transposed convolutions
-    with ``filters`` in reverse order, then a linear convolution to the image channels."""
+    """The mirror of :func:`conv_encoder`: dense layers, reshape, upsampling stages with ``filters`` in
+    reverse order, then a linear convolution to the image channels.
+
+    ``upsampling``: "transpose" (stride-2 transposed convolution), "nearest" or "bilinear" (resize, then
+    convolve); "unpool" is refused with an explanation (a decoder from a code has no pooling positions).
+    """
     output_shape = check_image_shape(output_shape)
     filters = _check_filters(filters)
+    check_options(padding, "stride", upsampling, norm, block)
     h0, w0 = check_conv_stack(output_shape, len(filters))
     z = keras.Input((latent_dim,), name="z")
     inputs = [z]
@@ -124,9 +223,7 @@ def conv_decoder(
     h = keras.layers.Dense(h0 * w0 * filters[-1], activation=activation, name="project")(h)
     h = keras.layers.Reshape((h0, w0, filters[-1]))(h)
     for i, f in enumerate(reversed(filters)):
-        h = keras.layers.Conv2DTranspose(
-            f, kernel_size, strides=2, padding="same", activation=activation, name=f"deconv{i}"
-        )(h)
+        h = _up(h, f, kernel_size, activation, padding, upsampling, norm, block, f"deconv{i}")
     out = keras.layers.Conv2DTranspose(
         output_shape[-1], kernel_size, padding="same", name="output"
     )(h)

@@ -35,15 +35,25 @@ def conv_ae(
     kernel_size=3,
     dense_units=256,
     activation="relu",
+    padding="zeros",
+    downsampling="stride",
+    upsampling="transpose",
+    norm=None,
+    block="plain",
     likelihood="bernoulli",
     optimizer=None,
     learning_rate=1e-3,
     name="conv_ae",
 ):
-    """Convolutional autoencoder: stride-2 convolutions down, transposed convolutions up."""
+    """Convolutional autoencoder: stride-2 convolutions down, transposed convolutions up.
+
+    Architecture options (see :func:`keras_ae.networks.conv_encoder`): ``padding``, ``downsampling``,
+    ``upsampling``, ``norm``, ``block``.
+    """
     input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
-    encoder = networks.conv_encoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation)
-    decoder = networks.conv_decoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation)
+    enc_opts, dec_opts = networks.conv_options(padding, downsampling, upsampling, norm, block)
+    encoder = networks.conv_encoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, **enc_opts)
+    decoder = networks.conv_decoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, **dec_opts)
     return compile_model(Autoencoder(encoder, decoder, likelihood=likelihood, name=name), optimizer, learning_rate)
 
 

@@ -41,17 +41,28 @@ def conv_vae(
     kernel_size=3,
     dense_units=256,
     activation="relu",
+    padding="zeros",
+    downsampling="stride",
+    upsampling="transpose",
+    norm=None,
+    block="plain",
     likelihood="bernoulli",
     seed=None,
     optimizer=None,
     learning_rate=1e-3,
     name="conv_vae",
 ):
-    """Convolutional VAE (beta-VAE when beta != 1); the keras-io architecture with a wider dense layer."""
+    """Convolutional VAE (beta-VAE when beta != 1); the keras-io architecture with a wider dense layer.
+
+    Architecture options (see :func:`keras_ae.networks.conv_encoder`): ``padding``, ``downsampling``,
+    ``upsampling``, ``norm``, ``block``.
+    """
     input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
+    enc_opts, dec_opts = networks.conv_options(padding, downsampling, upsampling, norm, block)
     beta = check_non_negative("beta", beta)
-    encoder = networks.conv_encoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True)
-    decoder = networks.conv_decoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation)
+    encoder = networks.conv_encoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True,
+                                    **enc_opts)
+    decoder = networks.conv_decoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, **dec_opts)
     model = VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, name=name)
     return compile_model(model, optimizer, learning_rate)
 
@@ -66,21 +77,31 @@ def conv_cvae(
     kernel_size=3,
     dense_units=256,
     activation="relu",
+    padding="zeros",
+    downsampling="stride",
+    upsampling="transpose",
+    norm=None,
+    block="plain",
     likelihood="bernoulli",
     seed=None,
     optimizer=None,
     learning_rate=1e-3,
     name="conv_cvae",
 ):
-    """Conditional convolutional VAE: trains on (images, labels) and samples a chosen class."""
+    """Conditional convolutional VAE: trains on (images, labels) and samples a chosen class.
+
+    Architecture options (see :func:`keras_ae.networks.conv_encoder`): ``padding``, ``downsampling``,
+    ``upsampling``, ``norm``, ``block``.
+    """
     input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
+    enc_opts, dec_opts = networks.conv_options(padding, downsampling, upsampling, norm, block)
     num_classes = check_positive_int("num_classes", num_classes, minimum=2)
     beta = check_non_negative("beta", beta)
     encoder = networks.conv_encoder(
-        input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True, condition_dim=num_classes
+        input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True, condition_dim=num_classes, **enc_opts
     )
     decoder = networks.conv_decoder(
-        input_shape, latent_dim, filters, kernel_size, dense_units, activation, condition_dim=num_classes
+        input_shape, latent_dim, filters, kernel_size, dense_units, activation, condition_dim=num_classes, **dec_opts
     )
     model = ConditionalVAE(encoder, decoder, num_classes, beta=beta, likelihood=likelihood, seed=seed, name=name)
     return compile_model(model, optimizer, learning_rate)
