@@ -37,11 +37,11 @@ def load_pets(split="train", image_size=128, batch_size=32, data_dir=None, shuff
     """
     import tensorflow as tf
 
-    from keras_ae.data.sources import _tfds_dataset
+    from keras_ae.data.sources import tfds_dataset
 
     image_size = check_positive_int("image_size", image_size)
     batch_size = check_positive_int("batch_size", batch_size)
-    ds = _tfds_dataset("oxford_iiit_pet", split, data_dir)
+    ds = tfds_dataset("oxford_iiit_pet", split, data_dir)
     ds = ds.map(lambda ex: pets_example(ex, image_size), num_parallel_calls=tf.data.AUTOTUNE)
     if cache:
         ds = ds.cache()

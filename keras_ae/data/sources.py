@@ -1,6 +1,6 @@
 """Loaders for tfds names, IDX folders and scikit-learn's digits."""
 
-__all__ = ["DatasetUnavailableError", "load", "load_idx", "load_numpy", "parse_split", "read_idx"]
+__all__ = ["DatasetUnavailableError", "load", "load_idx", "load_numpy", "parse_split", "read_idx", "tfds_dataset"]
 
 import gzip
 import os
@@ -149,7 +149,9 @@ def _tfds_builder(name, data_dir):
         raise
 
 
-def _tfds_dataset(name, split, data_dir):
+def tfds_dataset(name, split, data_dir=None):
+    """The raw tfds dataset (feature dicts) for ``name``/``split``; unknown names and failed downloads get
+    clear errors (closest names; how to use ``data_dir`` or IDX files instead)."""
     import tensorflow_datasets as tfds
 
     _tfds_builder(name, data_dir)  # clear error for unknown names
@@ -191,7 +193,7 @@ def load_numpy(name, split="train", data_dir=None):
         return _apply_split(split, _digits)
     if name.startswith("idx:"):
         return _apply_split(split, _idx_arrays(os.path.expanduser(name[4:])))
-    x, y = _tfds_to_numpy(_tfds_dataset(name, split, data_dir))
+    x, y = _tfds_to_numpy(tfds_dataset(name, split, data_dir))
     return _normalize(x), y.astype("int32")
 
 
