@@ -45,19 +45,29 @@ def denoising_ae(
     kernel_size=3,
     dense_units=256,
     activation="relu",
+    padding="zeros",
+    downsampling="stride",
+    upsampling="transpose",
+    norm=None,
+    block="plain",
     likelihood="bernoulli",
     seed=None,
     optimizer=None,
     learning_rate=1e-3,
     name="denoising_ae",
 ):
-    """Convolutional denoising autoencoder: corrupt in training (noise, pixel removal, blur, block), restore clean."""
+    """Convolutional denoising autoencoder: corrupt in training (noise, pixel removal, blur, block), restore clean.
+
+    Architecture options (see :func:`keras_ae.networks.conv_encoder`): ``padding``, ``downsampling``,
+    ``upsampling``, ``norm``, ``block``.
+    """
     input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
+    enc_opts, dec_opts = networks.conv_options(padding, downsampling, upsampling, norm, block)
     layer = make_corruption(corruption, noise_sigma, removal_rate, blur_sigma, block_size, seed)
     if hasattr(layer, "size") and layer.size > min(input_shape[:2]):
         layer.build((None,) + input_shape)  # raises the clear "block larger than the image" error now
-    encoder = networks.conv_encoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation)
-    decoder = networks.conv_decoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation)
+    encoder = networks.conv_encoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, **enc_opts)
+    decoder = networks.conv_decoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, **dec_opts)
     model = DenoisingAutoencoder(encoder, decoder, layer, likelihood=likelihood, name=name)
     return compile_model(model, optimizer, learning_rate)
 

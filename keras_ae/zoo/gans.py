@@ -3,10 +3,13 @@
 import keras
 import numpy as np
 
-from keras_ae.errors import check_positive_int
+from keras_ae import networks
+from keras_ae.errors import check_choice, check_positive_int
 from keras_ae.layers.conditioning import LabelToImage
+from keras_ae.layers.normalization import WeightNormalization
+from keras_ae.layers.padding import Padding2D
 from keras_ae.models.gan import GAN, WGANGP, ConditionalGAN
-from keras_ae.networks import check_conv_stack, check_image_shape
+from keras_ae.networks import NORMS, check_conv_stack, check_image_shape, check_options
 from keras_ae.testing import TestData
 from keras_ae.zoo.registry import register
 
@@ -77,9 +80,68 @@ def _conv_shape(input_shape):
     return input_shape
 
 
-def conv_generator(output_shape, latent_dim, filters, batch_norm=True, num_classes=0, name="generator"):
-    """DCGAN generator: dense projection to (H/4, W/4, filters[1]), two stride-2 transposed convolutions;
-    sigmoid output in [0, 1]. With ``num_classes`` the one-hot label is concatenated to ``z``."""
+# The image GANs keep the DCGAN stack (kernel 4 for the stride-2 convolutions, LeakyReLU(0.2), batch norm in the
+# generator only) and take the architecture options of keras_ae.networks: the discriminator padding,
+# downsampling, norm and block; the generator padding, upsampling, generator_norm and block.
+POOLING = {"max": keras.layers.MaxPooling2D, "avg": keras.layers.AveragePooling2D}
+
+
+def gan_options(padding, downsampling, upsampling, norm, generator_norm, block, critic=False):
+    """Validate a GAN's options and split them into ``conv_generator`` and ``conv_discriminator`` keyword
+    arguments. ``critic=True`` (WGAN-GP) refuses batch normalization in the critic."""
+    check_options(padding, downsampling, upsampling, norm, block)
+    check_choice("generator_norm", generator_norm, NORMS)
+    if critic and norm == "batch":
+        raise ValueError(
+            "norm='batch' cannot be used in a WGAN-GP critic: the gradient penalty is per example (it constrains "
+            "the critic's gradient with respect to each input on its own), and batch normalization makes every "
+            "example's output depend on the rest of the batch. Use norm='layer' or norm='weight' (or None) for the "
+            "critic; `generator_norm` may still be 'batch'."
+        )
+    generator = dict(padding=padding, upsampling=upsampling, norm=generator_norm, block=block)
+    return generator, dict(padding=padding, downsampling=downsampling, norm=norm, block=block)
+
+
+def _normalize(h, norm, suffix):
+    """Batch or layer normalization after a layer (weight normalization wraps the layer instead)."""
+    if norm == "batch":
+        return keras.layers.BatchNormalization(name=f"bn{suffix}")(h)
+    if norm == "layer":
+        return keras.layers.LayerNormalization(name=f"ln{suffix}")(h)
+    return h
+
+
+def _weight_normalized(layer, norm):
+    return WeightNormalization(layer, name=f"{layer.name}_wn") if norm == "weight" else layer
+
+
+def _gan_conv(h, filters, strides, padding, norm, name, transpose=False, **kwargs):
+    """One convolution of the stack: kernel 4 at stride 2 (DCGAN), 3 at stride 1. Reflect or circular borders pad
+    one pixel and convolve 'valid', which gives the 'same' sizes for both kernels (transposed convolutions keep
+    'same'). No bias before batch normalization."""
+    conv_padding = "same"
+    if padding != "zeros" and not transpose:
+        h = Padding2D(1, padding, name=f"{name}_pad")(h)
+        conv_padding = "valid"
+    cls = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
+    conv = cls(filters, 4 if strides == 2 else 3, strides=strides, padding=conv_padding, use_bias=norm != "batch",
+               name=name, **kwargs)
+    return _weight_normalized(conv, norm)(h)
+
+
+def _gan_up(h, filters, padding, upsampling, norm, name, **kwargs):
+    """Double height and width: a stride-2 transposed convolution, or a resize then a stride-1 convolution."""
+    if upsampling == "transpose":
+        return _gan_conv(h, filters, 2, padding, norm, name, transpose=True, **kwargs)
+    h = keras.layers.UpSampling2D(2, interpolation=upsampling, name=f"{name}_up")(h)
+    return _gan_conv(h, filters, 1, padding, norm, name, **kwargs)
+
+
+def conv_generator(output_shape, latent_dim, filters, norm="batch", num_classes=0, name="generator",
+                   padding="zeros", upsampling="transpose", block="plain"):
+    """DCGAN generator: dense projection to (H/4, W/4, filters[1]), two upsampling stages (stride-2 transposed
+    convolutions by default); sigmoid output in [0, 1]. ``norm`` (batch by default) follows the projection and the
+    hidden stage. With ``num_classes`` the one-hot label is concatenated to ``z``."""
     h0, w0 = output_shape[0] // 4, output_shape[1] // 4
     f0, f1 = filters
     z = keras.Input((latent_dim,), name="z")
@@ -89,25 +151,23 @@ def conv_generator(output_shape, latent_dim, filters, batch_norm=True, num_class
         label = keras.Input((num_classes,), name="label")
         inputs.append(label)
         h = keras.layers.Concatenate(name="z_label")([z, label])
-    h = keras.layers.Dense(h0 * w0 * f1, use_bias=not batch_norm, name="project")(h)
-    if batch_norm:
-        h = keras.layers.BatchNormalization(name="bn_project")(h)
+    project = keras.layers.Dense(h0 * w0 * f1, use_bias=norm != "batch", name="project")
+    h = _normalize(_weight_normalized(project, norm)(h), norm, "_project")
     h = keras.layers.LeakyReLU(0.2, name="act_project")(h)
     h = keras.layers.Reshape((h0, w0, f1))(h)
-    h = keras.layers.Conv2DTranspose(f0, 4, strides=2, padding="same", use_bias=not batch_norm, name="deconv0")(h)
-    if batch_norm:
-        h = keras.layers.BatchNormalization(name="bn0")(h)
+    h = _normalize(_gan_up(h, f0, padding, upsampling, norm, "deconv0"), norm, "0")
     h = keras.layers.LeakyReLU(0.2, name="act0")(h)
-    out = keras.layers.Conv2DTranspose(output_shape[-1], 4, strides=2, padding="same", activation="sigmoid",
-                                       name="output")(h)
+    if block == "residual":
+        h = networks._residual(h, f0, 3, padding, norm, "leaky_relu", "res0")
+    out = _gan_up(h, output_shape[-1], padding, upsampling, None, "output", activation="sigmoid")
     return keras.Model(inputs if num_classes else z, out, name=name)
 
 
-def conv_discriminator(input_shape, filters, dropout=0.0, num_classes=0, name="discriminator"):
-    """Two stride-2 convolutions with LeakyReLU, then one logit. No batch normalization (WGAN-GP safe).
-    With ``num_classes`` the one-hot label is embedded as an extra image plane and, as in a projection
-    discriminator, its learned embedding is dotted with the features and added to the logit."""
-    f0, f1 = filters
+def conv_discriminator(input_shape, filters, dropout=0.0, num_classes=0, name="discriminator",
+                       padding="zeros", downsampling="stride", norm=None, block="plain"):
+    """Two downsampling stages (stride-2 convolutions by default) with LeakyReLU, then one logit. No normalization
+    by default (WGAN-GP safe). With ``num_classes`` the one-hot label is embedded as an extra image plane and, as
+    in a projection discriminator, its learned embedding is dotted with the features and added to the logit."""
     x = keras.Input(input_shape, name="image")
     inputs = [x]
     h = x
@@ -116,9 +176,13 @@ def conv_discriminator(input_shape, filters, dropout=0.0, num_classes=0, name="d
         inputs.append(label)
         plane = LabelToImage(input_shape[0], input_shape[1], 1, name="label_plane")(label)
         h = keras.layers.Concatenate(axis=-1, name="image_label")([x, plane])
-    for i, f in enumerate((f0, f1)):
-        h = keras.layers.Conv2D(f, 4, strides=2, padding="same", name=f"conv{i}")(h)
-        h = keras.layers.LeakyReLU(0.2, name=f"act{i}")(h)
+    for i, f in enumerate(filters):
+        h = _gan_conv(h, f, 2 if downsampling == "stride" else 1, padding, norm, f"conv{i}")
+        h = keras.layers.LeakyReLU(0.2, name=f"act{i}")(_normalize(h, norm, i))
+        if downsampling in POOLING:
+            h = POOLING[downsampling](2, name=f"pool{i}")(h)
+        if block == "residual":
+            h = networks._residual(h, f, 3, padding, norm, "leaky_relu", f"res{i}")
         if dropout:
             h = keras.layers.Dropout(dropout, name=f"dropout{i}")(h)
     h = keras.layers.Flatten()(h)
@@ -200,6 +264,12 @@ def dcgan(
     d_steps=1,
     label_smoothing=0.0,
     dropout=0.0,
+    padding="zeros",
+    downsampling="stride",
+    upsampling="transpose",
+    norm=None,
+    generator_norm="batch",
+    block="plain",
     seed=None,
     optimizer=None,
     learning_rate=2e-4,
@@ -207,11 +277,17 @@ def dcgan(
     beta_2=0.999,
     name="dcgan",
 ):
-    """DCGAN (Radford et al.) for images in [0, 1]; height and width divisible by 4."""
+    """DCGAN (Radford et al.) for images in [0, 1]; height and width divisible by 4.
+
+    Architecture options (the discriminator takes ``padding``, ``downsampling``, ``norm``, ``block``; the generator
+    ``padding``, ``upsampling``, ``generator_norm``, ``block``): see :func:`gan_options`.
+    """
     input_shape = _conv_shape(input_shape)
     latent_dim = check_positive_int("latent_dim", latent_dim)
     filters = _filters(filters)
-    model = GAN(conv_generator(input_shape, latent_dim, filters), conv_discriminator(input_shape, filters, dropout),
+    g_opts, d_opts = gan_options(padding, downsampling, upsampling, norm, generator_norm, block)
+    model = GAN(conv_generator(input_shape, latent_dim, filters, **g_opts),
+                conv_discriminator(input_shape, filters, dropout, **d_opts),
                 loss=loss, d_steps=d_steps, label_smoothing=label_smoothing, data_range=(0.0, 1.0), seed=seed,
                 name=name)
     return _compile(model, optimizer, learning_rate, beta_1, beta_2)
@@ -224,6 +300,12 @@ def wgan_gp(
     filters=(64, 128),
     n_critic=5,
     gp_weight=10.0,
+    padding="zeros",
+    downsampling="stride",
+    upsampling="transpose",
+    norm=None,
+    generator_norm="batch",
+    block="plain",
     seed=None,
     optimizer=None,
     learning_rate=2e-4,
@@ -231,11 +313,18 @@ def wgan_gp(
     beta_2=0.9,
     name="wgan_gp",
 ):
-    """Convolutional WGAN-GP for images in [0, 1] (critic without batch norm); sizes divisible by 4."""
+    """Convolutional WGAN-GP for images in [0, 1] (critic without batch norm); sizes divisible by 4.
+
+    Architecture options (the discriminator takes ``padding``, ``downsampling``, ``norm``, ``block``; the generator
+    ``padding``, ``upsampling``, ``generator_norm``, ``block``): see :func:`gan_options`.
+    ``norm='batch'`` is refused for the critic (the gradient penalty is per example).
+    """
     input_shape = _conv_shape(input_shape)
     latent_dim = check_positive_int("latent_dim", latent_dim)
     filters = _filters(filters)
-    model = WGANGP(conv_generator(input_shape, latent_dim, filters), conv_discriminator(input_shape, filters),
+    g_opts, d_opts = gan_options(padding, downsampling, upsampling, norm, generator_norm, block, critic=True)
+    model = WGANGP(conv_generator(input_shape, latent_dim, filters, **g_opts),
+                   conv_discriminator(input_shape, filters, **d_opts),
                    n_critic=n_critic, gp_weight=gp_weight, data_range=(0.0, 1.0), seed=seed, name=name)
     return _compile(model, optimizer, learning_rate, beta_1, beta_2)
 
@@ -250,6 +339,12 @@ def conditional_gan(
     d_steps=1,
     label_smoothing=0.0,
     dropout=0.0,
+    padding="zeros",
+    downsampling="stride",
+    upsampling="transpose",
+    norm=None,
+    generator_norm="batch",
+    block="plain",
     seed=None,
     optimizer=None,
     learning_rate=2e-4,
@@ -257,14 +352,19 @@ def conditional_gan(
     beta_2=0.999,
     name="conditional_gan",
 ):
-    """Conditional DCGAN: label-conditioned generator and discriminator; sample(n, labels=...)."""
+    """Conditional DCGAN: label-conditioned generator and discriminator; sample(n, labels=...).
+
+    Architecture options (the discriminator takes ``padding``, ``downsampling``, ``norm``, ``block``; the generator
+    ``padding``, ``upsampling``, ``generator_norm``, ``block``): see :func:`gan_options`.
+    """
     input_shape = _conv_shape(input_shape)
     num_classes = check_positive_int("num_classes", num_classes, minimum=2)
     latent_dim = check_positive_int("latent_dim", latent_dim)
     filters = _filters(filters)
+    g_opts, d_opts = gan_options(padding, downsampling, upsampling, norm, generator_norm, block)
     model = ConditionalGAN(
-        conv_generator(input_shape, latent_dim, filters, num_classes=num_classes),
-        conv_discriminator(input_shape, filters, dropout, num_classes=num_classes),
+        conv_generator(input_shape, latent_dim, filters, num_classes=num_classes, **g_opts),
+        conv_discriminator(input_shape, filters, dropout, num_classes=num_classes, **d_opts),
         num_classes, loss=loss, d_steps=d_steps, label_smoothing=label_smoothing, data_range=(0.0, 1.0),
         seed=seed, name=name,
     )
