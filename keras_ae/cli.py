@@ -1,4 +1,4 @@
-"""The ``keras-ae`` command line: ``list``, ``describe``, ``train``, ``tune``."""
+"""The ``keras-ae`` command line: ``list``, ``describe``, ``train``, ``evaluate``, ``tune``."""
 
 import argparse
 import json
@@ -76,6 +76,70 @@ def cmd_train(args):
     return 0
 
 
+def _run_setting(folder):
+    """The ``setting`` of a run folder's ``metrics.json`` (written by ``keras-ae train``), or ``{}``."""
+    path = os.path.join(folder, "metrics.json")
+    if not os.path.isfile(path):
+        return {}
+    with open(path) as f:
+        try:
+            return json.load(f).get("setting", {}) or {}
+        except ValueError:
+            raise ValueError(f"{path} is not valid JSON; pass --dataset and --split explicitly.") from None
+
+
+def cmd_evaluate(args):
+    """Latent analyses of a trained model (a run folder of ``keras-ae train`` or a ``.keras`` file).
+
+    In a run folder the dataset and splits default to the run's ``setting`` (train split for the linear
+    probe, test split for everything else). The numbers go to ``metrics.json`` in ``--out`` (default: the run
+    folder, or the ``.keras`` file's folder) unless that file already exists (a training run's metrics), in
+    which case they go to ``evaluation.json``; the figures (``latent_*.png``) go beside them.
+    """
+    from keras_ae import data, load_model
+    from keras_ae.evaluation.latent import evaluate_latent
+
+    target = args.target
+    if os.path.isdir(target):
+        model_path, setting, folder = os.path.join(target, "model.keras"), _run_setting(target), target
+        if not os.path.isfile(model_path):
+            raise FileNotFoundError(f"{target} is a folder without model.keras; pass a run folder written by "
+                                    f"`keras-ae train` or a .keras file.")
+    elif os.path.isfile(target):
+        if not target.endswith(".keras"):
+            raise ValueError(f"{target} is not a .keras file; pass a run folder or a model saved as .keras.")
+        model_path, setting, folder = target, {}, os.path.dirname(os.path.abspath(target))
+    else:
+        raise FileNotFoundError(f"No run folder or .keras file at {target!r}.")
+    dataset = args.dataset or setting.get("dataset")
+    if not dataset:
+        raise ValueError("keras-ae evaluate needs --dataset (e.g. --dataset digits) when the target is not a run "
+                         "folder of `keras-ae train`.")
+    split = args.split or setting.get("test_split") or "test"
+    train_split = args.train_split if args.train_split is not None else setting.get("train_split", "train")
+    if args.k < 1:
+        raise ValueError(f"--k (importance samples per example) must be >= 1; received {args.k}.")
+    model = load_model(model_path, compile=False, safe_mode=True)  # analyses only: no optimizer needed
+    x_test, y_test = data.load_numpy(dataset, split, args.data_dir)
+    x_train = y_train = None
+    if train_split:
+        x_train, y_train = data.load_numpy(dataset, train_split, args.data_dir)
+    out = args.out or folder
+    name = "metrics.json"
+    if os.path.exists(os.path.join(out, name)):
+        name = "evaluation.json"  # never overwrite a training run's metrics
+    metrics = evaluate_latent(model, x_test, y_test, x_train, y_train, k=args.k, out=out, seed=args.seed,
+                              map_method=args.map, metrics_file=name)
+    evaluation = {**metrics, "setting": {"model": model_path, "dataset": dataset, "split": split,
+                                         "train_split": train_split or "", "k": args.k, "seed": args.seed,
+                                         "map": args.map}}
+    with open(os.path.join(out, name), "w") as f:
+        json.dump(evaluation, f, indent=1)
+    shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items() if k != "figures"}
+    print(json.dumps({"out": os.path.join(out, name), **shown, "figures": metrics.get("figures", [])}, indent=1))
+    return 0
+
+
 def cmd_tune(args):
     from keras_ae.tuning import run_job
 
@@ -108,6 +172,19 @@ def build_parser():
     p.add_argument("--arg", action="append", metavar="KEY=VALUE", help="constructor argument (repeatable)")
     p.add_argument("--verbose", type=int, default=2, help="Keras fit verbosity (0, 1, 2)")
     p.set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("evaluate", help="latent analyses of a trained model: IWAE NLL, probes, traversals, maps")
+    p.add_argument("target", metavar="RUN_OR_MODEL", help="a run folder of `keras-ae train` or a .keras file")
+    p.add_argument("--dataset", default=None, help="dataset name (default: the run's)")
+    p.add_argument("--split", default=None, help="evaluation split (default: the run's test split, else 'test')")
+    p.add_argument("--train-split", dest="train_split", default=None,
+                   help="split the linear probe is fit on (default: the run's train split, else 'train'; '' for none)")
+    p.add_argument("--data-dir", dest="data_dir", default=None)
+    p.add_argument("--k", type=int, default=1000, help="importance samples per example for the IWAE bound (VAEs)")
+    p.add_argument("--map", default="pca", choices=("pca", "tsne"), help="2-D map of the codes")
+    p.add_argument("--out", default=None, help="output folder (default: the run folder / the .keras file's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(fn=cmd_evaluate)
 
     from keras_ae.tuning import add_arguments
 

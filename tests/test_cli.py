@@ -152,3 +152,55 @@ def test_tune_is_a_subcommand(tmp_path, capsys):
     bad.write_text('model = "conv_vea"\n')
     assert cli.main(["tune", str(bad)]) == 2
     assert "conv_vae" in capsys.readouterr().err
+
+
+# ----- keras-ae evaluate ----------------------------------------------------------------------------
+def test_evaluate_a_run_folder_writes_evaluation_json_and_figures(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "dense_vae", "--dataset", "digits", "--epochs", "3", "--out", str(out),
+                     "--arg", "latent_dim=3", "--arg", "hidden=[32]", "--verbose", "0"]) == 0
+    training = (out / "metrics.json").read_text()
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(out), "--k", "8"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (out / "metrics.json").read_text() == training  # the training metrics are kept
+    ev = json.loads((out / "evaluation.json").read_text())
+    assert printed["out"] == str(out / "evaluation.json")
+    assert ev["setting"]["dataset"] == "digits" and ev["setting"]["split"] == "test"
+    assert ev["setting"]["train_split"] == "train" and ev["setting"]["k"] == 8
+    assert ev["n_test"] == 357 and ev["iwae_k"] == 8
+    assert ev["iwae_nll"] <= ev["neg_elbo"] and np.isfinite(ev["iwae_nll"])
+    assert 0.2 < ev["linear_probe_accuracy"] <= 1.0
+    for name in ("latent_map.png", "latent_reconstructions.png", "latent_interpolation.png", "latent_traversal.png",
+                 "latent_samples.png"):
+        assert (out / name).is_file() and name in ev["figures"], name
+
+
+def test_evaluate_a_keras_file(tmp_path, capsys):
+    model = zoo.create("dense_ae", **zoo.get_entry("dense_ae").test_kwargs)
+    path = tmp_path / "ae.keras"
+    model.save(path)
+    dest = tmp_path / "eval"
+    assert cli.main(["evaluate", str(path), "--dataset", "digits", "--split", "test[:60]", "--train-split",
+                     "train[:200]", "--out", str(dest)]) == 0
+    ev = json.loads((dest / "metrics.json").read_text())
+    assert ev["n_test"] == 60 and ev["probe_train_examples"] == 200
+    assert "iwae_nll" not in ev and "latent_samples.png" not in ev["figures"]  # a plain AE: no prior
+    assert (dest / "latent_traversal.png").is_file()
+
+
+def test_evaluate_errors_are_messages(tmp_path, capsys):
+    assert cli.main(["evaluate", str(tmp_path / "missing")]) == 2
+    assert "No run folder or .keras file" in capsys.readouterr().err
+    assert cli.main(["evaluate", str(tmp_path)]) == 2
+    assert "without model.keras" in capsys.readouterr().err
+    gan = zoo.create("dcgan", **zoo.get_entry("dcgan").test_kwargs)
+    gan.save(tmp_path / "gan.keras")
+    assert cli.main(["evaluate", str(tmp_path / "gan.keras")]) == 2
+    assert "needs --dataset" in capsys.readouterr().err
+    assert cli.main(["evaluate", str(tmp_path / "gan.keras"), "--dataset", "digits", "--train-split", ""]) == 2
+    assert "needs a model with an encoder" in capsys.readouterr().err
+    vae = zoo.create("dense_vae", **zoo.get_entry("dense_vae").test_kwargs)
+    vae.save(tmp_path / "vae.keras")
+    assert cli.main(["evaluate", str(tmp_path / "vae.keras"), "--dataset", "digits", "--k", "0"]) == 2
+    assert "--k" in capsys.readouterr().err

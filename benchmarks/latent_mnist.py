@@ -1,0 +1,118 @@
+"""IWAE NLL (k = 1000) beside the negative ELBO, and linear-probe accuracy, for conv_vae on MNIST (issue 9).
+
+Data: the MNIST test set's IDX files (../shared/data/mnist): train = test[:8000], test = test[8000:] (2,000
+images). Models: ``conv_vae(latent_dim=16)`` with seeds 0 and 1, and ``conv_vae(latent_dim=16,
+block="residual", norm="batch")`` with seed 0; each trained 20 epochs, batch 128, Adam 1e-3 (the zoo default),
+TensorFlow backend. For each: test negative ELBO (beta = 1; Keras' single-sample ``evaluate`` and the
+average over the same k importance samples as the IWAE), IWAE with k = 1000 on the 2,000 test images,
+their difference, active units, linear-probe accuracy (logistic regression on the posterior means,
+train codes -> test codes) and the training time. Prints the stability |IWAE(seed 0) - IWAE(seed 1)|
+(acceptance: < 0.5 nats) and whether IWAE < neg ELBO for every model.
+
+Writes benchmarks/results/latent_mnist.json after every model (so a partial run keeps its results) and the
+figures of ``evaluate_latent`` for the default model (seed 0) in benchmarks/results/latent_mnist/.
+
+    python benchmarks/latent_mnist.py [--only default_seed0,default_seed1,residual_bn_seed0] [--k 1000]
+"""
+
+import argparse
+import json
+import os
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results")
+DATA = "idx:" + os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "mnist"))
+
+CONFIGS = {
+    "default_seed0": (dict(latent_dim=16), 0),
+    "default_seed1": (dict(latent_dim=16), 1),
+    "residual_bn_seed0": (dict(latent_dim=16, block="residual", norm="batch"), 0),
+}
+
+
+def load_average():
+    return round(os.getloadavg()[0], 2)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", default=",".join(CONFIGS), help="comma-separated subset of " + ", ".join(CONFIGS))
+    parser.add_argument("--k", type=int, default=1000)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args()
+
+    import keras
+
+    from keras_ae import data, zoo
+    from keras_ae.evaluation.latent import evaluate_latent
+
+    x_train, y_train = data.load_numpy(DATA, "test[:8000]")
+    x_test, y_test = data.load_numpy(DATA, "test[8000:]")
+    path = os.path.join(RESULTS, "latent_mnist.json")
+    results = {}
+    setting = {
+        "data": f"MNIST IDX test set ({DATA}): train = test[:8000], test = test[8000:] (2,000 images)",
+        "epochs": args.epochs, "batch_size": args.batch_size, "optimizer": "Adam 1e-3 (zoo default)",
+        "k": args.k, "iwae_seed": 0, "backend": keras.backend.backend(), "keras": keras.__version__,
+        "probe": "logistic regression (keras_ae.evaluation.probes.linear_probe) on posterior means, "
+                 "8,000 train codes -> 2,000 test codes",
+    }
+    for name in [n.strip() for n in args.only.split(",") if n.strip()]:
+        kwargs, seed = CONFIGS[name]
+        keras.utils.set_random_seed(seed)
+        model = zoo.conv_vae(seed=seed, **kwargs)
+        load_before = load_average()
+        start = time.perf_counter()
+        model.fit(x_train, epochs=args.epochs, batch_size=args.batch_size, verbose=0)
+        train_seconds = time.perf_counter() - start
+        keras_eval = model.evaluate(x_test, batch_size=256, verbose=0, return_dict=True)
+        out = os.path.join(RESULTS, "latent_mnist") if name == "default_seed0" else None
+        m = evaluate_latent(model, x_test, y_test, x_train, y_train, k=args.k, out=out, seed=0)
+        row = {
+            "model_args": kwargs, "seed": seed, "params": int(model.count_params()),
+            "train_seconds": round(train_seconds, 1),
+            "test_neg_elbo_keras_evaluate": round(float(keras_eval["neg_elbo"]), 3),
+            "test_neg_elbo": round(m["neg_elbo"], 3),
+            "test_iwae_nll": round(m["iwae_nll"], 3),
+            "neg_elbo_minus_iwae": round(m["neg_elbo_minus_iwae"], 3),
+            "iwae_below_neg_elbo": bool(m["iwae_nll"] < m["neg_elbo"]),
+            "iwae_seconds": m["iwae_seconds"],
+            "active_units": m["active_units"],
+            "linear_probe_accuracy": round(m["linear_probe_accuracy"], 4),
+            "reconstruction_mse": round(m["reconstruction_mse"], 5),
+            "load_average_before_after": [load_before, load_average()],
+        }
+        if out:
+            row["figures"] = [os.path.join("latent_mnist", f) for f in m["figures"]]
+        results[name] = row
+        print(name, json.dumps(row), flush=True)
+        _write(path, setting, results)
+    _write(path, setting, results, final=True)
+
+
+def _write(path, setting, results, final=False):
+    # Merge with what another process (e.g. `--only residual_bn_seed0` run beside this one) has written.
+    if os.path.exists(path):
+        with open(path) as f:
+            results = {**json.load(f).get("results", {}), **results}
+    summary = {}
+    if "default_seed0" in results and "default_seed1" in results:
+        d = abs(results["default_seed0"]["test_iwae_nll"] - results["default_seed1"]["test_iwae_nll"])
+        summary["iwae_seed_difference"] = round(d, 3)
+        summary["acceptance_stable_within_0.5_nats"] = bool(d < 0.5)
+    if results:
+        summary["acceptance_iwae_below_neg_elbo_all"] = all(r["iwae_below_neg_elbo"] for r in results.values())
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump({"setting": setting, "results": results, "summary": summary}, f, indent=1)
+    if final:
+        print(json.dumps({"setting": setting, "summary": summary}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
