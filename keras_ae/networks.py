@@ -86,7 +86,10 @@ def _conv_unit(h, filters, kernel_size, strides, padding, norm, activation, name
     """[pad] -> conv (optionally weight-normalized) -> [batch/layer norm] -> activation."""
     conv_padding = "same"
     if padding != "zeros" and not transpose and kernel_size > 1:
-        h = Padding2D(kernel_size // 2, padding, name=f"{name}_pad")(h)
+        # k - 1 pixels in all keeps 'same' sizes for odd and even kernels at stride 1 and 2
+        before, after = (kernel_size - 1) // 2, kernel_size - 1 - (kernel_size - 1) // 2
+        pad = before if before == after else ((before, after), (before, after))
+        h = Padding2D(pad, padding, name=f"{name}_pad")(h)
         conv_padding = "valid"
     cls = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
     separate = norm in ("batch", "layer")  # the activation comes after the normalization

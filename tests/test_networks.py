@@ -86,6 +86,8 @@ ok = {}
 for mode, np_mode in (("reflect", "reflect"), ("circular", "wrap"), ("zeros", "constant")):
     got = keras.ops.convert_to_numpy(Padding2D(2, mode)(x))[0, :, :, 0]
     ok[mode] = bool(np.array_equal(got, np.pad(x[0, :, :, 0], 2, mode=np_mode)))
+    uneven = keras.ops.convert_to_numpy(Padding2D(((1, 2), (0, 1)), mode)(x))[0, :, :, 0]
+    ok[mode] = ok[mode] and bool(np.array_equal(uneven, np.pad(x[0, :, :, 0], ((1, 2), (0, 1)), mode=np_mode)))
 print(json.dumps(ok))
 """
 
@@ -119,6 +121,23 @@ def test_padding_layer_errors_and_config():
     assert Padding2D.from_config(layer.get_config()).mode == "circular"
     with pytest.raises(ValueError, match="mode"):
         Padding2D(1, "mirror")
-    with pytest.raises(ValueError, match="needs height and width > 3"):
+    with pytest.raises(ValueError, match="needs height and width larger than the padding"):
         Padding2D(3, "reflect")(np.zeros((1, 3, 3, 1), "float32"))
+    with pytest.raises(ValueError, match=r"\(\(top, bottom\), \(left, right\)\)"):
+        Padding2D((1, 2))
+    uneven = Padding2D.from_config(Padding2D(((1, 2), (0, 1)), "reflect").get_config())
+    assert uneven.pads == ((1, 2), (0, 1))
+    assert uneven.compute_output_shape((None, 5, 6, 3)) == (None, 8, 7, 3)
+
+
+@pytest.mark.parametrize("padding", ["reflect", "circular"])
+@pytest.mark.parametrize("kernel_size", [3, 4, 5])
+def test_border_padding_keeps_same_sizes_for_odd_and_even_kernels(padding, kernel_size):
+    small = {**TINY, "input_shape": (16, 16, 1)}  # reflection needs a 4x4 map for a kernel of 4 or 5
+    model = zoo.conv_vae(**{**small, "kernel_size": kernel_size, "padding": padding, "upsampling": "nearest",
+                            "block": "residual"})
+    zeros = zoo.conv_vae(**{**small, "kernel_size": kernel_size, "upsampling": "nearest", "block": "residual"})
+    assert [layer.output.shape for layer in model.encoder.layers if layer.name.startswith("conv")][-1] == [
+        layer.output.shape for layer in zeros.encoder.layers if layer.name.startswith("conv")][-1]
+    assert tuple(model.decoder.output_shape[1:]) == (16, 16, 1)
     assert networks.conv_options(norm="batch")[1]["upsampling"] == "transpose"
