@@ -82,7 +82,7 @@ def conv_options(padding="zeros", downsampling="stride", upsampling="transpose",
     return dict(shared, downsampling=downsampling), dict(shared, upsampling=upsampling)
 
 
-def _conv_unit(h, filters, kernel_size, strides, padding, norm, activation, name, transpose=False):
+def conv_unit(h, filters, kernel_size, strides, padding, norm, activation, name, transpose=False):
     """[pad] -> conv (optionally weight-normalized) -> [batch/layer norm] -> activation."""
     conv_padding = "same"
     if padding != "zeros" and not transpose and kernel_size > 1:
@@ -107,33 +107,37 @@ def _conv_unit(h, filters, kernel_size, strides, padding, norm, activation, name
     return h
 
 
-def _residual(h, filters, kernel_size, padding, norm, activation, name):
+def residual_block(h, filters, kernel_size, padding, norm, activation, name):
     """``y = act(x + f(x))`` with ``f`` two convolutions of the same width."""
-    r = _conv_unit(h, filters, kernel_size, 1, padding, norm, activation, f"{name}_a")
-    r = _conv_unit(r, filters, kernel_size, 1, padding, norm, None, f"{name}_b")
+    r = conv_unit(h, filters, kernel_size, 1, padding, norm, activation, f"{name}_a")
+    r = conv_unit(r, filters, kernel_size, 1, padding, norm, None, f"{name}_b")
     h = keras.layers.Add(name=f"{name}_add")([h, r])
     return keras.layers.Activation(activation, name=f"{name}_out")(h)
 
 
-def _down(h, f, kernel_size, activation, padding, downsampling, norm, block, name):
-    h = _conv_unit(h, f, kernel_size, 2 if downsampling == "stride" else 1, padding, norm, activation, name)
+def down_stage(h, f, kernel_size, activation, padding, downsampling, norm, block, name):
+    """One halving stage: a stride-2 conv unit (or a conv unit then max/avg pooling), then an optional
+    residual block. With the defaults (zeros, stride, no norm, plain) it is one ``Conv2D`` named ``name``."""
+    h = conv_unit(h, f, kernel_size, 2 if downsampling == "stride" else 1, padding, norm, activation, name)
     if downsampling == "max":
         h = keras.layers.MaxPooling2D(2, name=f"{name}_pool")(h)
     elif downsampling == "avg":
         h = keras.layers.AveragePooling2D(2, name=f"{name}_pool")(h)
     if block == "residual":
-        h = _residual(h, f, kernel_size, padding, norm, activation, f"{name}_res")
+        h = residual_block(h, f, kernel_size, padding, norm, activation, f"{name}_res")
     return h
 
 
-def _up(h, f, kernel_size, activation, padding, upsampling, norm, block, name):
+def up_stage(h, f, kernel_size, activation, padding, upsampling, norm, block, name):
+    """One doubling stage: a transposed conv unit (or nearest/bilinear upsampling then a conv unit),
+    then an optional residual block."""
     if upsampling == "transpose":
-        h = _conv_unit(h, f, kernel_size, 2, padding, norm, activation, name, transpose=True)
+        h = conv_unit(h, f, kernel_size, 2, padding, norm, activation, name, transpose=True)
     else:
-        h = keras.layers.UpSampling2D(2, interpolation=upsampling, name=f"{name}_up")(h)
-        h = _conv_unit(h, f, kernel_size, 1, padding, norm, activation, name)
+        h = keras.layers.UpSampling2D(2, interpolation=upsampling, name=f"{name}up_stage")(h)
+        h = conv_unit(h, f, kernel_size, 1, padding, norm, activation, name)
     if block == "residual":
-        h = _residual(h, f, kernel_size, padding, norm, activation, f"{name}_res")
+        h = residual_block(h, f, kernel_size, padding, norm, activation, f"{name}_res")
     return h
 
 
@@ -182,7 +186,7 @@ def conv_encoder(
         plane = LabelToImage(input_shape[0], input_shape[1], 1, name="condition_plane")(label)
         h = keras.layers.Concatenate(axis=-1)([h, plane])
     for i, f in enumerate(filters):
-        h = _down(h, f, kernel_size, activation, padding, downsampling, norm, block, f"conv{i}")
+        h = down_stage(h, f, kernel_size, activation, padding, downsampling, norm, block, f"conv{i}")
     h = keras.layers.Flatten()(h)
     if dense_units:
         h = keras.layers.Dense(dense_units, activation=activation, name="dense")(h)
@@ -226,7 +230,7 @@ def conv_decoder(
     h = keras.layers.Dense(h0 * w0 * filters[-1], activation=activation, name="project")(h)
     h = keras.layers.Reshape((h0, w0, filters[-1]))(h)
     for i, f in enumerate(reversed(filters)):
-        h = _up(h, f, kernel_size, activation, padding, upsampling, norm, block, f"deconv{i}")
+        h = up_stage(h, f, kernel_size, activation, padding, upsampling, norm, block, f"deconv{i}")
     out = keras.layers.Conv2DTranspose(
         output_shape[-1], kernel_size, padding="same", name="output"
     )(h)

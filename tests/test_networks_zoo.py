@@ -47,7 +47,8 @@ def networks_of(model, option):
 
 
 def test_the_conv_constructors_are_discovered():
-    assert {"conv_ae", "conv_vae", "conv_cvae", "denoising_ae", "dcgan", "wgan_gp", "conditional_gan"} <= set(CONV_MODELS)
+    assert {"conv_ae", "conv_vae", "conv_cvae", "denoising_ae", "dcgan", "wgan_gp", "conditional_gan",
+            "vq_vae"} <= set(CONV_MODELS)
     assert set(TRAINED_ELSEWHERE) <= set(CONV_MODELS)
     for name in CONV_MODELS:
         args = zoo.describe(name)["arguments"]
@@ -92,6 +93,12 @@ DEFAULT_GRAPHS = {
                                "Reshape", "Conv2DTranspose", "BatchNormalization", "LeakyReLU", "Conv2DTranspose"]),
         "discriminator": (210929, ["InputLayer", "InputLayer", "LabelToImage", "Concatenate", "Conv2D", "LeakyReLU",
                                    "Conv2D", "LeakyReLU", "Flatten", "Dense", "Dense", "Dot", "Add"]),
+    },
+    "vq_vae": {  # from a model saved before vq_vae took the options
+        "encoder": (139184, ["InputLayer", "Conv2D", "Conv2D", "Conv2D", "Activation", "Conv2D", "Conv2D", "Add",
+                             "Activation", "Conv2D", "Conv2D", "Add", "Activation", "Conv2D"]),
+        "decoder": (190145, ["InputLayer", "Conv2D", "Activation", "Conv2D", "Conv2D", "Add", "Activation", "Conv2D",
+                             "Conv2D", "Add", "Activation", "Conv2DTranspose", "Conv2DTranspose", "Conv2D"]),
     },
 }
 DEFAULT_GRAPHS["wgan_gp"] = DEFAULT_GRAPHS["dcgan"]

@@ -158,7 +158,7 @@ def conv_generator(output_shape, latent_dim, filters, norm="batch", num_classes=
     h = _normalize(_gan_up(h, f0, padding, upsampling, norm, "deconv0"), norm, "0")
     h = keras.layers.LeakyReLU(0.2, name="act0")(h)
     if block == "residual":
-        h = networks._residual(h, f0, 3, padding, norm, "leaky_relu", "res0")
+        h = networks.residual_block(h, f0, 3, padding, norm, "leaky_relu", "res0")
     out = _gan_up(h, output_shape[-1], padding, upsampling, None, "output", activation="sigmoid")
     return keras.Model(inputs if num_classes else z, out, name=name)
 
@@ -182,7 +182,7 @@ def conv_discriminator(input_shape, filters, dropout=0.0, num_classes=0, name="d
         if downsampling in POOLING:
             h = POOLING[downsampling](2, name=f"pool{i}")(h)
         if block == "residual":
-            h = networks._residual(h, f, 3, padding, norm, "leaky_relu", f"res{i}")
+            h = networks.residual_block(h, f, 3, padding, norm, "leaky_relu", f"res{i}")
         if dropout:
             h = keras.layers.Dropout(dropout, name=f"dropout{i}")(h)
     h = keras.layers.Flatten()(h)
