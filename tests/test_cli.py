@@ -157,7 +157,7 @@ def test_tune_is_a_subcommand(tmp_path, capsys):
 # ----- keras-ae evaluate ----------------------------------------------------------------------------
 def test_evaluate_a_run_folder_writes_evaluation_json_and_figures(tmp_path, capsys):
     out = tmp_path / "run"
-    assert cli.main(["train", "dense_vae", "--dataset", "digits", "--epochs", "3", "--out", str(out),
+    assert cli.main(["train", "dense_vae", "--dataset", "digits", "--epochs", "2", "--out", str(out),
                      "--arg", "latent_dim=3", "--arg", "hidden=[32]", "--verbose", "0"]) == 0
     training = (out / "metrics.json").read_text()
     capsys.readouterr()
