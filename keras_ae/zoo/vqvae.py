@@ -68,7 +68,7 @@ def vq_conv_decoder(output_shape, embedding_dim, filters=(32, 64), residual_bloc
 @register("vqvae", test_kwargs=TINY)
 def vq_vae(
     input_shape=(28, 28, 1),
-    num_embeddings=128,
+    num_embeddings=512,
     embedding_dim=16,
     filters=(32, 64),
     residual_blocks=2,
