@@ -69,6 +69,7 @@ def main(argv=None):
     parser.add_argument("--num-embeddings", type=int, default=512)
     parser.add_argument("--prior-filters", type=int, default=64)
     parser.add_argument("--prior-layers", type=int, default=6)
+    parser.add_argument("--prior-batch-size", type=int, default=64)
     parser.add_argument("--classifier-epochs", type=int, default=10,
                         help="the judging classifier's epochs (the GAN benchmark's 3-epoch one is reported too)")
     parser.add_argument("--batch-size", type=int, default=128)
@@ -93,7 +94,8 @@ def main(argv=None):
         x_train, y_train = x_train[: args.limit], y_train[: args.limit]
     setting = dict(
         data="MNIST t10k IDX (../shared/data/mnist)", train="test[:8000]", test="test[8000:]",
-        n_train=len(x_train), epochs=args.epochs, prior_epochs=args.prior_epochs, batch_size=args.batch_size, seed=args.seed,
+        n_train=len(x_train), epochs=args.epochs, prior_epochs=args.prior_epochs, batch_size=args.batch_size,
+        prior_batch_size=args.prior_batch_size, seed=args.seed,
         backend=keras.backend.backend(), keras=keras.__version__, optimizer="Adam(1e-3)",
         load_average_start=load_average(),
     )
@@ -150,7 +152,8 @@ def main(argv=None):
 
     # ----- prior ----------------------------------------------------------------------------------
     t0 = time.time()
-    prior_hist = vq.fit_prior(x_train, epochs=args.prior_epochs, batch_size=128, validation_data=x_test, verbose=2)
+    prior_hist = vq.fit_prior(x_train, epochs=args.prior_epochs, batch_size=args.prior_batch_size,
+                              validation_data=x_test, verbose=2)
     prior_time = time.time() - t0
     samples = vq.sample(args.samples, seed=args.seed)
     probs_fn, clf_desc = classifier_probs(x_train, y_train, args.seed, args.classifier_epochs)
