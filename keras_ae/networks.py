@@ -82,7 +82,7 @@ def conv_options(padding="zeros", downsampling="stride", upsampling="transpose",
     return dict(shared, downsampling=downsampling), dict(shared, upsampling=upsampling)
 
 
-def conv_unit(h, filters, kernel_size, strides, padding, norm, activation, name, transpose=False):
+def conv_unit(h, filters, kernel_size, strides, padding, norm, activation, name, transpose=False, use_bias=True):
     """[pad] -> conv (optionally weight-normalized) -> [batch/layer norm] -> activation."""
     conv_padding = "same"
     if padding != "zeros" and not transpose and kernel_size > 1:
@@ -94,7 +94,7 @@ def conv_unit(h, filters, kernel_size, strides, padding, norm, activation, name,
     cls = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
     separate = norm in ("batch", "layer")  # the activation comes after the normalization
     conv = cls(filters, kernel_size, strides=strides, padding=conv_padding,
-               activation=None if separate else activation, name=name)
+               activation=None if separate else activation, use_bias=use_bias, name=name)
     if norm == "weight":
         conv = WeightNormalization(conv, name=f"{name}_wn")
     h = conv(h)

@@ -7,7 +7,6 @@ from keras_ae import networks
 from keras_ae.errors import check_choice, check_positive_int
 from keras_ae.layers.conditioning import LabelToImage
 from keras_ae.layers.normalization import WeightNormalization
-from keras_ae.layers.padding import Padding2D
 from keras_ae.models.gan import GAN, WGANGP, ConditionalGAN
 from keras_ae.networks import NORMS, check_conv_stack, check_image_shape, check_options
 from keras_ae.testing import TestData
@@ -115,26 +114,21 @@ def _weight_normalized(layer, norm):
     return WeightNormalization(layer, name=f"{layer.name}_wn") if norm == "weight" else layer
 
 
-def _gan_conv(h, filters, strides, padding, norm, name, transpose=False, **kwargs):
-    """One convolution of the stack: kernel 4 at stride 2 (DCGAN), 3 at stride 1. Reflect or circular borders pad
-    one pixel and convolve 'valid', which gives the 'same' sizes for both kernels (transposed convolutions keep
-    'same'). No bias before batch normalization."""
-    conv_padding = "same"
-    if padding != "zeros" and not transpose:
-        h = Padding2D(1, padding, name=f"{name}_pad")(h)
-        conv_padding = "valid"
-    cls = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
-    conv = cls(filters, 4 if strides == 2 else 3, strides=strides, padding=conv_padding, use_bias=norm != "batch",
-               name=name, **kwargs)
-    return _weight_normalized(conv, norm)(h)
+def _gan_conv(h, filters, strides, padding, norm, name, transpose=False, activation=None):
+    """One convolution of the stack (:func:`keras_ae.networks.conv_unit`): kernel 4 at stride 2 (DCGAN), 3 at
+    stride 1; weight normalization wraps it, batch/layer normalization comes after (:func:`_normalize`), and there
+    is no bias before batch normalization."""
+    return networks.conv_unit(h, filters, 4 if strides == 2 else 3, strides, padding,
+                              "weight" if norm == "weight" else None, activation, name, transpose=transpose,
+                              use_bias=norm != "batch")
 
 
-def _gan_up(h, filters, padding, upsampling, norm, name, **kwargs):
+def _gan_up(h, filters, padding, upsampling, norm, name, activation=None):
     """Double height and width: a stride-2 transposed convolution, or a resize then a stride-1 convolution."""
     if upsampling == "transpose":
-        return _gan_conv(h, filters, 2, padding, norm, name, transpose=True, **kwargs)
+        return _gan_conv(h, filters, 2, padding, norm, name, transpose=True, activation=activation)
     h = keras.layers.UpSampling2D(2, interpolation=upsampling, name=f"{name}_up")(h)
-    return _gan_conv(h, filters, 1, padding, norm, name, **kwargs)
+    return _gan_conv(h, filters, 1, padding, norm, name, activation=activation)
 
 
 def conv_generator(output_shape, latent_dim, filters, norm="batch", num_classes=0, name="generator",
