@@ -65,7 +65,8 @@ class Padding2D(keras.layers.Layer):
                                        or inputs.shape[2] is not None and inputs.shape[2] <= max(left, right)):
             raise ValueError(
                 f"Reflection padding of {self.pad} needs height and width larger than the padding; "
-                f"received {inputs.shape}."
+                f"received {inputs.shape}. The feature map is too small for a reflected border: use "
+                "padding='zeros' or 'circular', a smaller kernel, or fewer halving stages (`filters`)."
             )
         if self.mode == "circular":  # slices, not ops.pad(mode="wrap"), which the torch backend lacks
             x = _wrap(inputs, top, bottom, axis=1)
