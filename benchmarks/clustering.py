@@ -30,9 +30,9 @@ def main():
     import keras
 
     import keras_ae
-    from keras_ae import plotting_ae
+    from keras_ae import plotting
     from keras_ae.evaluation.clustering import latent_clustering, pca_clustering
-    from keras_ae.samplers import GaussianLatentSampler
+    from keras_ae.models import GaussianLatentSampler
 
     keras.utils.set_random_seed(args.seed)
     x_train, y_train = keras_ae.data.load_numpy(f"idx:{MNIST}", "test[:8000]")
@@ -50,9 +50,9 @@ def main():
     print(f"{'PCA':>10} {pca['accuracy']:>9.4f} {pca['nmi']:>7.4f}", flush=True)
     sampler = GaussianLatentSampler().fit(model, x_train)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    plotting_ae.image_grid(sampler.sample(40, seed=args.seed), ncols=10,
-                           title=f"conv_ae (latent {args.latent_dim}): decoded samples of N(mu, Sigma) fitted to the codes",
-                           path=str(RESULTS / "ae_samples.png"))
+    plotting.plot_images(sampler.sample(40, seed=args.seed), ncols=10,
+                         title=f"conv_ae (latent {args.latent_dim}): decoded samples of N(mu, Sigma) fitted to the codes",
+                         path=str(RESULTS / "ae_samples.png"))
     result = dict(
         benchmark="clustering", data="MNIST idx test[:8000] (train) / test[8000:] (test)",
         model=f"keras_ae.zoo.conv_ae(latent_dim={args.latent_dim})",

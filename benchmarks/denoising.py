@@ -46,7 +46,7 @@ def main():
     import keras
 
     import keras_ae
-    from keras_ae import plotting_ae
+    from keras_ae.models.autoencoder import autoencoder_plots as plotting_ae
     from keras_ae.data.patches import noisy_manifold
 
     keras.utils.set_random_seed(args.seed)

@@ -23,7 +23,7 @@ import numpy as np
 
 import keras_ae
 from keras_ae import zoo
-from keras_ae.plotting_flows import plot_image_samples
+from keras_ae.models.flow.flow_plots import plot_image_samples
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MNIST = str(ROOT.parent / "shared" / "data" / "mnist")
@@ -93,8 +93,8 @@ def main():
     train_bpd = model.bits_per_dim(x_train[:2000])
     eval_s = time.time() - t1
     os.makedirs(args.out, exist_ok=True)
-    grid = plot_image_samples(model, os.path.join(args.out, "flows_mnist_samples.png"), n=64, seed=0,
-                              temperature=0.7)
+    grid = os.path.join(args.out, "flows_mnist_samples.png")
+    plot_image_samples(model, grid, n=64, seed=0, temperature=0.7)
     model.save(os.path.join("/tmp", "flows_mnist_realnvp_image.keras"))
     result = {
         "model": "realnvp_image",

@@ -22,7 +22,7 @@ import numpy as np
 
 from keras_ae import zoo
 from keras_ae.data.synthetic import standardize, two_moons
-from keras_ae.plotting_flows import plot_density_2d
+from keras_ae.models.flow.flow_plots import plot_density_2d
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -105,8 +105,9 @@ def main():
         seconds = time.time() - t0
         val_nll = float(-model.log_prob(val).mean())
         train_nll = float(-model.log_prob(train).mean())
-        fig = plot_density_2d(model, train, os.path.join(args.out, f"flows_moons_{name}.png"), seed=args.seed,
-                              title=f"{name}: val NLL {val_nll:.3f} nats")
+        fig = os.path.join(args.out, f"flows_moons_{name}.png")
+        plot_density_2d(model, train, fig, seed=args.seed,
+                        title=f"{name}: val NLL {val_nll:.3f} nats")
         results["models"][name] = {
             "val_nll": round(val_nll, 4), "train_nll": round(train_nll, 4), "epochs_run": len(hist["loss"]),
             "train_seconds": round(seconds, 1), "loadavg_start": round(load0, 2),

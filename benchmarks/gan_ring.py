@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import keras_ae  # noqa: E402
 from keras_ae.data.synthetic import ring_of_gaussians  # noqa: E402
 from keras_ae.evaluation.fid import ring_mode_coverage  # noqa: E402
-from keras_ae.plotting_gans import save_scatter  # noqa: E402
+from keras_ae.models.gan.gan_plots import plot_ring  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -41,7 +41,7 @@ def train(name, x, centers, steps, batch, seed, chunk, out):
     cfg = CONFIGS[name]
     keras.utils.set_random_seed(seed)
     model = keras_ae.zoo.create(name, seed=seed, **cfg["kwargs"])
-    d_steps = getattr(model, "d_steps", 1)
+    d_steps = model.n_critic
 
     def adam(updates):
         lr = keras.optimizers.schedules.PolynomialDecay(cfg["learning_rate"], updates, cfg["learning_rate"] * 0.01)
@@ -63,8 +63,9 @@ def train(name, x, centers, steps, batch, seed, chunk, out):
             print(name, json.dumps(row), flush=True)
     samples = model.sample(2500, seed=seed + 1)
     cov = ring_mode_coverage(samples, centers, 0.02)
-    fig = save_scatter(samples, os.path.join(out, f"gan_ring_{name}.png"), real=x[:2500], centers=centers,
-                       title=f"{name}: {cov['modes_covered']}/8 modes, {100 * cov['high_quality_share']:.1f}% HQ")
+    fig = os.path.join(out, f"gan_ring_{name}.png")
+    plot_ring(samples, fig, real=x[:2500], centers=centers,
+              title=f"{name}: {cov['modes_covered']}/8 modes, {100 * cov['high_quality_share']:.1f}% HQ")
     return {"model": name, "constructor_kwargs": {k: list(v) if isinstance(v, tuple) else v
                                                   for k, v in cfg["kwargs"].items()},
             "learning_rate": cfg["learning_rate"], "betas": [cfg["beta_1"], cfg["beta_2"]],

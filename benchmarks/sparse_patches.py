@@ -52,7 +52,7 @@ def main():
     import keras
 
     import keras_ae
-    from keras_ae import plotting_ae
+    from keras_ae.models.autoencoder import autoencoder_plots as plotting_ae
     from keras_ae.data.patches import image_patches
 
     keras.utils.set_random_seed(args.seed)

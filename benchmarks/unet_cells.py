@@ -51,7 +51,7 @@ def main(argv=None):
 
     from keras_ae.data.cells import NUM_CLASSES, make_cells, unet_weight_map
     from keras_ae.evaluation.segmentation import segmentation_report
-    from keras_ae.zoo.unet import unet
+    from keras_ae.zoo import unet
 
     t0 = time.time()
     cell_kwargs = dict(size=args.size, border_width=args.border_width, contact_darkening=args.contact_darkening,
@@ -111,7 +111,7 @@ def main(argv=None):
     print("uptime:", uptime)
     print("wrote", args.out)
     if args.figure:
-        from keras_ae.plotting_unet import plot_segmentation
+        from keras_ae.models.unet.unet_plots import plot_segmentation
 
         test_w = unet_weight_map(test.instances, test.masks, w0=args.w0, sigma=args.sigma, num_classes=NUM_CLASSES)
         mode = "weighted" if "weighted" in models else next(iter(models))

@@ -84,7 +84,8 @@ def main(argv=None):
     import keras
 
     import keras_ae
-    from keras_ae import plotting_vqvae, zoo
+    from keras_ae import zoo
+    from keras_ae.models.vqvae import vqvae_plots as plotting_vqvae
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     source = f"idx:{MNIST}"

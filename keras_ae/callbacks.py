@@ -45,8 +45,8 @@ class SampleGrid(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        from keras_ae.plotting_gans import save_image_grid
+        from keras_ae.plotting import plot_samples
 
         path = os.path.join(self.directory, self.filename.format(epoch=epoch + 1))
-        save_image_grid(self._sample(), path, ncols=self.ncols, title=f"{self.model.name} epoch {epoch + 1}")
+        plot_samples(self._sample(), path, ncols=self.ncols, title=f"{self.model.name} epoch {epoch + 1}")
         self.paths.append(path)

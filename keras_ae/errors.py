@@ -55,3 +55,49 @@ def check_toml_table(table, schema, section, source, error=ValueError):
         expected = schema[key]
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise error(f"{source}: {where} key {key!r} must be a {expected.__name__}; received {value!r}.")
+
+
+class KerasAEDeprecationWarning(FutureWarning):
+    """A keras_ae name that still works but will be removed (a FutureWarning, so users see it by default)."""
+
+
+def warn_renamed(old, new, owner, removal="0.3"):
+    import warnings
+
+    warnings.warn(f"{owner}: `{old}` is deprecated, use `{new}` instead (the old name will be removed in keras_ae "
+                  f"{removal}).", KerasAEDeprecationWarning, stacklevel=4)
+
+
+def take_renamed(kwargs, old, new, value, default, owner, convert=None):
+    """The value of argument ``new`` when a caller may still pass its deprecated name ``old`` in ``kwargs``.
+
+    ``old`` is popped from ``kwargs`` and warned about (converted by ``convert`` when given); passing both names
+    with different values is a ``TypeError``."""
+    if old not in kwargs:
+        return value
+    old_value = kwargs.pop(old)
+    warn_renamed(old, new, owner)
+    if convert is not None:
+        old_value = convert(old_value)
+    if value is not default and value != default and value != old_value:
+        raise TypeError(f"{owner}: got both `{new}` and its deprecated name `{old}`; pass `{new}` only.")
+    return old_value
+
+
+def rename_config_keys(config, renames):
+    """A copy of a saved config with old keys renamed (files written by earlier versions load unchanged)."""
+    config = dict(config)
+    for old, new in renames.items():
+        if old in config and new not in config:
+            config[new] = config.pop(old)
+    return config
+
+
+def reject_unknown(kwargs, owner, valid, why=None):
+    """Raise a clear TypeError for keyword arguments ``owner`` does not take (naming the closest valid ones)."""
+    if not kwargs:
+        return
+    key = sorted(kwargs)[0]
+    if why and key in why:
+        raise TypeError(f"{owner} does not take `{key}`: {why[key]}")
+    raise TypeError(unknown_name_message(f"argument of {owner}", key, list(valid)))

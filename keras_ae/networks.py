@@ -141,6 +141,28 @@ def up_stage(h, f, kernel_size, activation, padding, upsampling, norm, block, na
     return h
 
 
+def add_condition(h, condition_dim, name="condition", plane=None, concat_name=None):
+    """Append a conditioning input to the tensor ``h`` of a network under construction.
+
+    Returns ``(condition_input, h)``: with ``condition_dim == 0`` there is no condition (``(None, h)``); otherwise a
+    new ``keras.Input((condition_dim,))`` named ``name`` (a one-hot label) is concatenated to ``h`` on the last axis,
+    as a vector, or, with ``plane`` (a layer name), as one extra image plane (:class:`~keras_ae.layers.LabelToImage`)
+    for image tensors. Use :func:`network_inputs` for the model's input list.
+    """
+    if not condition_dim:
+        return None, h
+    condition = keras.Input((condition_dim,), name=name)
+    c = condition
+    if plane is not None:
+        c = LabelToImage(int(h.shape[1]), int(h.shape[2]), 1, name=plane)(condition)
+    return condition, keras.layers.Concatenate(axis=-1, name=concat_name)([h, c])
+
+
+def network_inputs(first, condition=None):
+    """The ``inputs`` of a functional network: ``first`` alone, or ``[first, condition]``."""
+    return first if condition is None else [first, condition]
+
+
 def _latent_head(h, latent_dim, gaussian):
     if gaussian:
         z_mean = keras.layers.Dense(latent_dim, name="z_mean")(h)
@@ -178,20 +200,14 @@ def conv_encoder(
     check_options(padding, downsampling, "transpose", norm, block)
     check_conv_stack(input_shape, len(filters))
     image = keras.Input(input_shape, name="image")
-    inputs = [image]
-    h = image
-    if condition_dim:
-        label = keras.Input((condition_dim,), name="condition")
-        inputs.append(label)
-        plane = LabelToImage(input_shape[0], input_shape[1], 1, name="condition_plane")(label)
-        h = keras.layers.Concatenate(axis=-1)([h, plane])
+    condition, h = add_condition(image, condition_dim, plane="condition_plane")
     for i, f in enumerate(filters):
         h = down_stage(h, f, kernel_size, activation, padding, downsampling, norm, block, f"conv{i}")
     h = keras.layers.Flatten()(h)
     if dense_units:
         h = keras.layers.Dense(dense_units, activation=activation, name="dense")(h)
     outputs = _latent_head(h, latent_dim, gaussian)
-    return keras.Model(inputs if condition_dim else image, outputs, name=name)
+    return keras.Model(network_inputs(image, condition), outputs, name=name)
 
 
 def conv_decoder(
@@ -219,12 +235,7 @@ def conv_decoder(
     check_options(padding, "stride", upsampling, norm, block)
     h0, w0 = check_conv_stack(output_shape, len(filters))
     z = keras.Input((latent_dim,), name="z")
-    inputs = [z]
-    h = z
-    if condition_dim:
-        label = keras.Input((condition_dim,), name="condition")
-        inputs.append(label)
-        h = keras.layers.Concatenate(axis=-1)([h, label])
+    condition, h = add_condition(z, condition_dim)
     if dense_units:
         h = keras.layers.Dense(dense_units, activation=activation, name="dense")(h)
     h = keras.layers.Dense(h0 * w0 * filters[-1], activation=activation, name="project")(h)
@@ -234,7 +245,7 @@ def conv_decoder(
     out = keras.layers.Conv2DTranspose(
         output_shape[-1], kernel_size, padding="same", name="output"
     )(h)
-    return keras.Model(inputs if condition_dim else z, out, name=name)
+    return keras.Model(network_inputs(z, condition), out, name=name)
 
 
 def mlp_encoder(
@@ -252,16 +263,12 @@ def mlp_encoder(
     """
     input_shape = tuple(int(s) for s in input_shape)
     x = keras.Input(input_shape, name="image" if len(input_shape) == 3 else "x")
-    inputs = [x]
     h = keras.layers.Flatten()(x) if len(input_shape) > 1 else x
-    if condition_dim:
-        label = keras.Input((condition_dim,), name="condition")
-        inputs.append(label)
-        h = keras.layers.Concatenate(axis=-1)([h, label])
+    condition, h = add_condition(h, condition_dim)
     for i, units in enumerate(hidden):
         h = keras.layers.Dense(check_positive_int("hidden entries", units), activation=activation, name=f"dense{i}")(h)
     outputs = _latent_head(h, latent_dim, gaussian)
-    return keras.Model(inputs if condition_dim else x, outputs, name=name)
+    return keras.Model(network_inputs(x, condition), outputs, name=name)
 
 
 def mlp_decoder(
@@ -275,15 +282,10 @@ def mlp_decoder(
     """Dense hidden layers, then a linear layer to every output feature, reshaped to ``output_shape``."""
     output_shape = tuple(int(s) for s in output_shape)
     z = keras.Input((latent_dim,), name="z")
-    inputs = [z]
-    h = z
-    if condition_dim:
-        label = keras.Input((condition_dim,), name="condition")
-        inputs.append(label)
-        h = keras.layers.Concatenate(axis=-1)([h, label])
+    condition, h = add_condition(z, condition_dim)
     for i, units in enumerate(hidden):
         h = keras.layers.Dense(check_positive_int("hidden entries", units), activation=activation, name=f"dense{i}")(h)
     h = keras.layers.Dense(math.prod(output_shape), name="output")(h)
     if len(output_shape) > 1:
         h = keras.layers.Reshape(output_shape)(h)
-    return keras.Model(inputs if condition_dim else z, h, name=name)
+    return keras.Model(network_inputs(z, condition), h, name=name)

@@ -124,32 +124,35 @@ def _figures(model, x_test, y_test, out, seed):
     from keras_ae import plotting
 
     written = []
+
+    def draw(name, plot, *args, **kwargs):
+        plot(*args, path=os.path.join(out, name), **kwargs)
+        written.append(name)
+
     n = min(len(x_test), 10)
     labels = y_test[:n] if getattr(model, "needs_labels", False) else None
     extra = () if labels is None else (labels,)
     if hasattr(model, "reconstruct"):
-        rec = model.reconstruct(x_test[:n], *extra)
-        written.append(plotting.plot_reconstructions(x_test[:n], rec, os.path.join(out, "reconstructions.png")))
+        draw("reconstructions.png", plotting.plot_reconstructions, x_test[:n], model.reconstruct(x_test[:n], *extra))
     if hasattr(model, "encode"):
         m = min(len(x_test), 2000)
         codes = model.encode(x_test[:m], *(() if labels is None else (y_test[:m],)))
-        written.append(plotting.plot_latent(codes, y_test[:m], os.path.join(out, "latent.png")))
+        draw("latent.png", plotting.plot_latent, codes, y_test[:m])
         if getattr(model, "latent_dim", None) == 2 and hasattr(model, "sample"):
             if labels is None:
                 decode = model.decode
             else:
                 first = int(y_test[0])
                 decode = lambda z: model.decode(z, np.full(len(z), first))  # noqa: E731
-            written.append(plotting.plot_manifold(decode, os.path.join(out, "manifold.png")))
+            draw("manifold.png", plotting.plot_manifold, decode)
     if hasattr(model, "sample"):
         if getattr(model, "needs_labels", False):
             k = model.num_classes
             images = model.sample(k * 8, labels=np.repeat(np.arange(k), 8), seed=seed)
-            written.append(plotting.plot_samples(images, os.path.join(out, "samples.png"), ncols=8,
-                                                 title="samples (one class per row)"))
+            draw("samples.png", plotting.plot_samples, images, ncols=8, title="samples (one class per row)")
         else:
-            written.append(plotting.plot_samples(model.sample(64, seed=seed), os.path.join(out, "samples.png")))
-    return [os.path.basename(p) for p in written]
+            draw("samples.png", plotting.plot_samples, model.sample(64, seed=seed))
+    return written
 
 
 def run(recipe, out=None, epochs=None, verbose=2):
@@ -213,9 +216,8 @@ def run(recipe, out=None, epochs=None, verbose=2):
     }
     if x_test is not None:
         metrics["figures"] = _figures(model, x_test, y_test, out, seed)
-    metrics["figures"] = metrics.get("figures", []) + [
-        os.path.basename(plotting.plot_history(hist, os.path.join(out, "history.png")))
-    ]
+    plotting.plot_history(hist, path=os.path.join(out, "history.png"))
+    metrics["figures"] = metrics.get("figures", []) + ["history.png"]
     with open(os.path.join(out, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
     return metrics

@@ -19,40 +19,99 @@ import tempfile
 
 import numpy as np
 
-TestData = collections.namedtuple("TestData", ["x", "y", "inputs"])
-TestData.__doc__ = """Tiny data for one model: ``fit(x, y)`` trains it and ``model(inputs, training=False)`` probes it."""
+CheckData = collections.namedtuple("CheckData", ["x", "y", "inputs"])
+CheckData.__doc__ = """Tiny data for one model: ``fit(x, y)`` trains it and ``model(inputs, training=False)`` probes it."""
 
-TEST_DATA = {}
+CHECK_DATA = {}
 
 
-def test_data_kind(fn):
-    """Register a test-data maker ``fn(model, n, rng) -> TestData`` under its name (minus ``_data_``)."""
-    TEST_DATA[fn.__name__.removeprefix("_data_")] = fn
+def check_data_kind(fn):
+    """Register a tiny-data maker ``fn(model, n, rng) -> CheckData`` under its name (minus ``_data_``)."""
+    CHECK_DATA[fn.__name__.removeprefix("_data_")] = fn
     return fn
 
 
-@test_data_kind
+def _uniform(model, n, rng):
+    lo, hi = model.value_range if model.value_range is not None else (0.0, 1.0)
+    return rng.uniform(lo, hi, size=(n,) + tuple(model.input_shape)).astype("float32")
+
+
+def _class_labels(model, n):
+    return (np.arange(n) % model.num_classes).astype("int32")
+
+
+@check_data_kind
 def _data_images(model, n, rng):
-    x = rng.uniform(0.0, 1.0, size=(n,) + tuple(model.image_shape)).astype("float32")
-    return TestData(x, None, x)
+    """Inputs uniform in the model's value range ([0, 1] when it has none)."""
+    x = _uniform(model, n, rng)
+    return CheckData(x, None, x)
 
 
-@test_data_kind
+@check_data_kind
 def _data_images_labels(model, n, rng):
-    x = _data_images(model, n, rng).x
-    y = (np.arange(n) % model.num_classes).astype("int32")
-    return TestData(x, y, (x, y))
+    """Images and integer labels cycling through the classes; the model is called on ``(x, y)``."""
+    x, y = _uniform(model, n, rng), _class_labels(model, n)
+    return CheckData(x, y, (x, y))
 
 
-def make_test_data(model, kind="images", n=16, seed=0):
-    """Tiny random data for ``model``: ``kind`` is a key of ``TEST_DATA`` or a callable ``(model, n, rng)``."""
+@check_data_kind
+def _data_points(model, n, rng):
+    """Standard normal points of the model's input shape."""
+    x = rng.standard_normal((n,) + tuple(model.input_shape)).astype("float32")
+    return CheckData(x, None, x)
+
+
+@check_data_kind
+def _data_gan(model, n, rng):
+    """Real examples to fit on (uniform in the data range, or standard normal), and latent codes to probe the
+    generator ``model(z, training=False)`` with."""
+    if model.value_range is not None:
+        x = _uniform(model, n, rng)
+    else:
+        x = rng.standard_normal((n,) + tuple(model.input_shape)).astype("float32")
+    z = rng.normal(size=(n, model.latent_dim)).astype("float32")
+    return CheckData(x, None, z)
+
+
+@check_data_kind
+def _data_gan_labels(model, n, rng):
+    """As ``gan``, with labels; the generator is probed with ``(z, labels)``."""
+    x, _, z = _data_gan(model, n, rng)
+    y = _class_labels(model, n)
+    return CheckData(x, y, (z, y))
+
+
+@check_data_kind
+def _data_flow(model, n, rng):
+    """Standard normal points, or quantized pixels in [0, 1] for image flows (``model.dequantize`` levels)."""
+    shape = (n,) + tuple(model.input_shape)
+    if getattr(model, "dequantize", None):
+        x = (rng.integers(0, model.dequantize, size=shape) / (model.dequantize - 1)).astype("float32")
+    else:
+        x = rng.standard_normal(shape).astype("float32")
+    return CheckData(x, None, x)
+
+
+@check_data_kind
+def _data_segmentation(model, n, rng):
+    """Random images with blocky random masks (``model.num_classes`` classes): ``fit(x, masks)``."""
+    h, w, c = model.input_shape
+    x = rng.uniform(0.0, 1.0, size=(n, h, w, c)).astype("float32")
+    coarse = rng.integers(0, model.num_classes, size=(n, max(h // 4, 1), max(w // 4, 1)))
+    masks = np.repeat(np.repeat(coarse, 4, axis=1), 4, axis=2)[:, :h, :w].astype("int32")
+    return CheckData(x, masks, x)
+
+
+def make_check_data(model, kind="images", n=16, seed=0):
+    """Tiny random data for ``model``: ``kind`` is a key of ``CHECK_DATA`` or a callable ``(model, n, rng)``
+    returning ``(x, y, inputs)``."""
     if callable(kind):
-        return TestData(*kind(model, n, np.random.default_rng(seed)))
-    if kind not in TEST_DATA:
+        return CheckData(*kind(model, n, np.random.default_rng(seed)))
+    if kind not in CHECK_DATA:
         from keras_ae.errors import unknown_name_message
 
-        raise ValueError(unknown_name_message("test data kind", kind, list(TEST_DATA)))
-    return TEST_DATA[kind](model, n, np.random.default_rng(seed))
+        raise ValueError(unknown_name_message("check data kind", kind, list(CHECK_DATA)))
+    return CHECK_DATA[kind](model, n, np.random.default_rng(seed))
 
 
 def deterministic_outputs(model, inputs):
@@ -140,7 +199,7 @@ def check_model(model, data_kind="images", workdir=None, fresh_process=True, ato
     """Run the shared checks on a compiled ``model``; returns a report dict, raises AssertionError on failure."""
     workdir = workdir or tempfile.mkdtemp(prefix="keras_ae_check_")
     os.makedirs(workdir, exist_ok=True)
-    x, y, inputs = make_test_data(model, data_kind)
+    x, y, inputs = make_check_data(model, data_kind)
     history = model.fit(**fit_kwargs(x, y)).history
     _finite_history(history)
     first = deterministic_outputs(model, inputs)

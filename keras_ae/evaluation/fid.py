@@ -62,13 +62,13 @@ class FeatureNetwork:
         self.feature_model = keras.Model(classifier.inputs, classifier.get_layer(feature_layer).output)
 
     @property
-    def image_shape(self):
+    def input_shape(self):
         return tuple(int(s) for s in self.classifier.inputs[0].shape[1:])
 
     def _check(self, x):
         x = np.asarray(x, "float32")
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.image_shape:
-            raise ValueError(f"The feature network takes images of shape (n, {', '.join(map(str, self.image_shape))})"
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(f"The feature network takes images of shape (n, {', '.join(map(str, self.input_shape))})"
                              f"; received {x.shape}.")
         return x
 

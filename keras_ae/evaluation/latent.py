@@ -1,7 +1,7 @@
 """Analyses of a trained latent space: traversals, 2-D maps, grids, IWAE NLL and linear probes.
 
 Each function takes a trained model and numpy data and returns numpy arrays or floats (no plotting
-here; the figures are in :mod:`keras_ae.plotting_latent`). :func:`evaluate_latent` runs every analysis
+here; the figures are in :mod:`keras_ae.plotting.latent_plots`). :func:`evaluate_latent` runs every analysis
 that applies to a model and optionally writes the figures and ``metrics.json``.
 
 Which models: anything with an encoder, i.e. :class:`~keras_ae.models.autoencoder.Autoencoder` and its
@@ -27,11 +27,14 @@ import json
 import math
 import os
 import time
+import weakref
 
 import numpy as np
 
 from keras_ae.data import checks
 from keras_ae.errors import check_choice, check_positive_int
+from keras_ae.ops.arrays import to_numpy
+from keras_ae.ops.backend_call import graph_function
 
 ENCODER_ANALYSES = "latent traversals, latent maps, reconstructions, interpolations, IWAE NLL and linear probes"
 
@@ -62,9 +65,9 @@ def _check_encoder_model(model, what="this analysis"):
 def _check_images(model, x, what="x"):
     if x is None:
         raise ValueError(f"`{what}` is required: a numpy array of images of shape (n, "
-                         f"{', '.join(map(str, model.image_shape))}).")
+                         f"{', '.join(map(str, model.input_shape))}).")
     x = np.asarray(x, dtype="float32")
-    checks.check_images_array(x, model.image_shape, model.value_range, what=f"images `{what}`",
+    checks.check_images_array(x, model.input_shape, model.value_range, what=f"images `{what}`",
                               range_hint=model.value_range_hint)
     if len(x) == 0:
         raise ValueError(f"`{what}` holds no images (0 examples).")
@@ -91,7 +94,7 @@ def _check_labels(model, y, n, what="y", required=None):
 
 
 def _vector_latent(model):
-    return _is_vae(model) or np.ndim(model.encode(np.zeros((1,) + tuple(model.image_shape), "float32"),
+    return _is_vae(model) or np.ndim(model.encode(np.zeros((1,) + tuple(model.input_shape), "float32"),
                                                   *(() if not _needs_labels(model) else (np.zeros(1, "int32"),)))) == 2
 
 
@@ -234,7 +237,7 @@ def interpolation_rows(model, pairs, steps=8, labels=None):
     """
     _check_encoder_model(model, "interpolation_rows")
     steps = check_positive_int("steps", int(steps), minimum=2)
-    batch_ndim = len(model.image_shape) + 1
+    batch_ndim = len(model.input_shape) + 1
     if (isinstance(pairs, (list, tuple)) and len(pairs) == 2 and hasattr(pairs[0], "shape")
             and len(pairs[0].shape) == batch_ndim):
         x_a, x_b = pairs
@@ -253,7 +256,7 @@ def interpolation_rows(model, pairs, steps=8, labels=None):
         rows = model.interpolate(x_a, x_b, steps=steps, labels_a=labels)
     else:
         rows = model.interpolate(x_a, x_b, steps=steps)
-    return np.asarray(rows).reshape((len(x_a), steps) + tuple(model.image_shape))
+    return np.asarray(rows).reshape((len(x_a), steps) + tuple(model.input_shape))
 
 
 # ----- IWAE ---------------------------------------------------------------------------------------
@@ -262,40 +265,30 @@ def _logsumexp(a, axis=-1):
     return np.squeeze(m, axis) + np.log(np.sum(np.exp(a - m), axis=axis))
 
 
+_LOG_PX = weakref.WeakKeyDictionary()  # model -> its compiled log p(x | z)
+
+
 def _log_px_fn(model):
-    """``(z, images, condition) -> log p(x | z)`` per row with the model's own decoder, link and likelihood;
-    compiled with ``tf.function`` on the TensorFlow backend (graph-level fusions make the k decodes faster),
-    eager on the other backends. Cached on the model."""
-    import keras
-
-    fn = getattr(model, "_keras_ae_log_px_fn", None)
-    if fn is not None:
-        return fn
-
-    def fn(z, images, cond):
-        return -model.reconstruction_nll(images, model._decode(z, cond, False))
-
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        fn = tf.function(tf.autograph.experimental.do_not_convert(fn), reduce_retracing=True)
-    object.__setattr__(model, "_keras_ae_log_px_fn", fn)
+    """``(z, images, labels) -> log p(x | z)`` per row (:meth:`~keras_ae.models.Autoencoder.log_likelihood`),
+    compiled as a graph on TensorFlow (faster for the k decodes); one compiled function per model."""
+    fn = _LOG_PX.get(model)
+    if fn is None:
+        fn = _LOG_PX[model] = graph_function(lambda z, images, labels: model.log_likelihood(images, z, labels))
     return fn
 
 
-def _log_weights(model, images, cond, rng, k, rows):
+def _log_weights(model, images, labels, rng, k, rows):
     """``(b, k)`` float64 log importance weights ``log p(x|z) + log p(z) - log q(z|x)``, ``z ~ q(z|x)``,
     decoding at most ``rows`` codes per decoder call."""
     from keras import ops
 
     from keras_ae import losses
-    from keras_ae.models.base import to_numpy
 
     b = len(images)
     log_px_fn = _log_px_fn(model)
-    mean, log_var = model._encode(ops.convert_to_tensor(images), cond, False)
-    mean = to_numpy(mean).astype("float32")
-    log_var = to_numpy(log_var).astype("float32")
+    extra = () if labels is None else (labels,)
+    mean, log_var = model.encode(images, *extra, return_log_var=True)
+    mean, log_var = np.asarray(mean, "float32"), np.asarray(log_var, "float32")
     d = mean.shape[1]
     chunk = max(1, rows // b)
     out = np.empty((b, k), dtype="float64")
@@ -305,8 +298,8 @@ def _log_weights(model, images, cond, rng, k, rows):
         z = mean[:, None, :] + np.exp(0.5 * log_var)[:, None, :] * eps
         zf = z.reshape(b * kc, d)
         rep = np.repeat(images, kc, axis=0)
-        cond_rep = None if cond is None else ops.repeat(cond, kc, axis=0)
-        log_px = to_numpy(log_px_fn(ops.convert_to_tensor(zf), ops.convert_to_tensor(rep), cond_rep))
+        labels_rep = None if labels is None else ops.convert_to_tensor(np.repeat(labels, kc, axis=0))
+        log_px = to_numpy(log_px_fn(ops.convert_to_tensor(zf), ops.convert_to_tensor(rep), labels_rep))
         log_pz = to_numpy(losses.gaussian_log_prob(zf))
         log_qz = to_numpy(losses.gaussian_log_prob(zf, np.repeat(mean, kc, axis=0), np.repeat(log_var, kc, axis=0)))
         out[:, start : start + kc] = (log_px.astype("float64") + log_pz - log_qz).reshape(b, kc)
@@ -341,17 +334,13 @@ def iwae_nll(model, x, k=1000, y=None, batch_size=4096, seed=0, return_per_examp
     batch_size = check_positive_int("batch_size", int(batch_size))
     x = _check_images(model, x)
     y = _check_labels(model, y, len(x))
-    from keras import ops
-
     rng = np.random.default_rng(seed)
     per_image = max(1, batch_size // k)
     iwae, elbo = [], []
     for start in range(0, len(x), per_image):
         images = x[start : start + per_image]
-        cond = None
-        if y is not None:
-            cond = ops.one_hot(ops.convert_to_tensor(y[start : start + per_image]), model.num_classes)
-        log_w = _log_weights(model, images, cond, rng, k, batch_size)
+        labels = None if y is None else y[start : start + per_image]
+        log_w = _log_weights(model, images, labels, rng, k, batch_size)
         iwae.append(-(_logsumexp(log_w, axis=1) - math.log(k)))
         elbo.append(-log_w.mean(axis=1))
     iwae, elbo = np.concatenate(iwae), np.concatenate(elbo)
@@ -438,28 +427,29 @@ def evaluate_latent(model, x_test, y_test=None, x_train=None, y_train=None, k=10
         m["probe_train_examples"] = int(len(x_train))
     m["seconds"] = round(time.perf_counter() - start, 2)
     if out is not None:
-        from keras_ae import plotting_latent as pl
+        from keras_ae.plotting import latent_plots as pl
 
         os.makedirs(out, exist_ok=True)
         written = []
+
+        def draw(name, plot, *args, **kwargs):
+            plot(*args, path=os.path.join(out, name), **kwargs)
+            written.append(name)
+
         title = f"{model.name}: codes ({m['code_size']}-D, {map_method.upper() if m['code_size'] > 2 else 'as is'})"
         if points is not None:
-            written.append(pl.plot_latent_map(points, y_test, os.path.join(out, "latent_map.png"), title=title,
-                                              axis_labels=_axis_labels(m["code_size"], map_method)))
-        written.append(pl.plot_reconstruction_grid(figures["reconstructions"],
-                                                   os.path.join(out, "latent_reconstructions.png")))
+            draw("latent_map.png", pl.plot_latent_map, points, y_test, title=title,
+                 axis_labels=_axis_labels(m["code_size"], map_method))
+        draw("latent_reconstructions.png", pl.plot_reconstruction_grid, figures["reconstructions"])
         if "interpolation" in figures:
-            written.append(pl.plot_interpolation_rows(figures["interpolation"],
-                                                      os.path.join(out, "latent_interpolation.png")))
+            draw("latent_interpolation.png", pl.plot_interpolation_rows, figures["interpolation"])
         if "traversal" in figures:
             images, dims = figures["traversal"]
-            written.append(pl.plot_traversal(images, dims, np.linspace(-3, 3, 9),
-                                             os.path.join(out, "latent_traversal.png"),
-                                             unit="prior std" if _is_vae(model) else "code std"))
+            draw("latent_traversal.png", pl.plot_traversal, images, dims, np.linspace(-3, 3, 9),
+                 unit="prior std" if _is_vae(model) else "code std")
         if "samples" in figures:
-            written.append(pl.plot_sample_grid(figures["samples"], os.path.join(out, "latent_samples.png"),
-                                               ncols=8))
-        m["figures"] = [os.path.basename(p) for p in written]
+            draw("latent_samples.png", pl.plot_sample_grid, figures["samples"], ncols=8)
+        m["figures"] = written
         with open(os.path.join(out, metrics_file), "w") as f:
             json.dump(m, f, indent=1)
     return m

@@ -16,7 +16,6 @@ A :class:`~keras_ae.models.flow.Flow` lists its layers in the normalizing order 
 
 __all__ = [
     "FlowLayer",
-    "TorchSafeForward",
     "AffineCoupling",
     "MaskedAutoregressive",
     "InvertibleLinear",
@@ -38,6 +37,7 @@ import numpy as np
 from keras import ops
 
 from keras_ae.errors import check_choice, check_positive_int
+from keras_ae.ops.backend_call import TorchSafeForward
 from keras_ae.serialization import register_serializable
 
 
@@ -64,33 +64,6 @@ def _check_shape(shape, layer, rank=None):
                            for r in rank)
         raise ValueError(f"{type(layer).__name__} expects inputs of {want}; received shape {shape}.")
     return shape
-
-
-class TorchSafeForward:
-    """Lets a Keras layer have a public ``forward`` method on every backend.
-
-    On the torch backend ``Layer.__call__`` goes through ``torch.nn.Module.__call__``, which calls
-    ``self.forward(*args)``. While this object's own ``__call__`` runs, ``forward`` therefore hands over to Keras'
-    ``Operation.__call__`` (what Keras' ``TorchLayer.forward`` does); otherwise it is the flow's generative map,
-    implemented by ``_forward``.
-    """
-
-    def __call__(self, *args, **kwargs):
-        if keras.backend.backend() != "torch":
-            return super().__call__(*args, **kwargs)
-        depth = self.__dict__.get("_keras_call_depth", 0)
-        object.__setattr__(self, "_keras_call_depth", depth + 1)
-        try:
-            return super().__call__(*args, **kwargs)
-        finally:
-            object.__setattr__(self, "_keras_call_depth", depth)
-
-    def forward(self, *args, **kwargs):
-        if self.__dict__.get("_keras_call_depth", 0):
-            from keras.src.ops.operation import Operation
-
-            return Operation.__call__(self, *args, **kwargs)
-        return self._forward(*args, **kwargs)
 
 
 @register_serializable

@@ -100,18 +100,15 @@ def best_row(rows, direction):
     return (max if direction == "max" else min)(done, key=lambda r: r["objective"])
 
 
-def plot_objective(rows, x_name, y_name, objective, path):
+def plot_objective(rows, x_name, y_name, objective, path=None):
     """Scatter of the trials over two hyperparameters (log axes when positive), coloured by the objective, with
     the objective against each of them."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from keras_ae.plotting import finish, new_figure
 
     pts = [r for r in rows if r.get("objective") is not None and math.isfinite(r["objective"])
            and r.get(x_name) is not None and (y_name is None or r.get(y_name) is not None)]
     ncols = 3 if y_name else 1
-    fig, axes = plt.subplots(1, ncols, figsize=(4.6 * ncols, 3.8), squeeze=False)
+    fig, axes = new_figure(1, ncols, figsize=(4.6 * ncols, 3.8), squeeze=False)
     axes = axes[0]
     obj = [r["objective"] for r in pts]
     xs = [float(r[x_name]) for r in pts]
@@ -146,9 +143,7 @@ def plot_objective(rows, x_name, y_name, objective, path):
                 axis.set_major_formatter(plain)
                 axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.1e}"[0] in "25" else ""))
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return finish(fig, path, dpi=110, tight=False)
 
 
 def reproduce_objective(model, prepared, passes=5, seed=0, batch_size=None):

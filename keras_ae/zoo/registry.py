@@ -5,9 +5,13 @@ Adding a model touches its family module and nothing central. Tests are parametr
 """
 
 import dataclasses
+import importlib
 import inspect
+import pkgutil
 
 from keras_ae.errors import unknown_name_message
+
+MODELS_PACKAGE = "keras_ae.models"
 
 _REGISTRY = {}
 
@@ -19,11 +23,38 @@ class ModelEntry:
     family: str
     summary: str
     test_kwargs: dict
-    test_data: object  # a key of keras_ae.testing.TEST_DATA, or a callable (model, n, rng) -> TestData
+    test_data: object  # a kind of keras_ae.testing.CHECK_DATA, or a callable (model, n, rng) -> (x, y, inputs)
+
+
+def discover(package=MODELS_PACKAGE):
+    """Import every family's zoo module: each module named ``*_zoo`` in a subpackage of ``package`` (by default
+    ``keras_ae/models/<family>/<family>_zoo.py``), so its ``@register`` decorators run. Returns the modules'
+    names. Safe to call again (modules are imported once)."""
+    root = importlib.import_module(package)
+    names = []
+    for family in sorted(pkgutil.iter_modules(root.__path__), key=lambda m: m.name):
+        if not family.ispkg or family.name.startswith("_"):
+            continue
+        sub = importlib.import_module(f"{package}.{family.name}")
+        for module in sorted(pkgutil.iter_modules(sub.__path__), key=lambda m: m.name):
+            if module.name.endswith("_zoo"):
+                names.append(f"{package}.{family.name}.{module.name}")
+                importlib.import_module(names[-1])
+    return names
 
 
 def register(family, test_kwargs=None, test_data="images"):
-    """Register a zoo constructor under its function name."""
+    """Register a zoo constructor under its function name.
+
+    Args:
+        family: the family's name (``"vae"``, ``"gan"``, ...), used by ``list_models(family)``.
+        test_kwargs: constructor arguments for a tiny model, used by the registry-parametrized tests and
+            ``keras_ae.testing.smoke``.
+        test_data: how to make tiny data for the shared model checks: the name of a kind in
+            ``keras_ae.testing.CHECK_DATA`` (``"images"``, ``"images_labels"``, ``"points"``, ``"gan"``,
+            ``"gan_labels"``, ``"flow"``, ``"segmentation"``), or a callable ``(model, n, rng) -> (x, y, inputs)``:
+            ``fit(x, y)`` trains the model and ``model(inputs, training=False)`` probes it.
+    """
 
     def decorator(fn):
         name = fn.__name__
@@ -44,7 +75,9 @@ def register(family, test_kwargs=None, test_data="images"):
 
 
 def list_models(family=None):
-    """Sorted names of the registered models, optionally of one ``family``."""
+    """Sorted names of the registered models, optionally of one ``family`` (an unknown family is an error)."""
+    if family is not None and family not in list_families():
+        raise ValueError(unknown_name_message("model family", family, list_families()))
     return sorted(n for n, e in _REGISTRY.items() if family is None or e.family == family)
 
 

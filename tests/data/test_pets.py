@@ -46,7 +46,7 @@ def test_trimap_labels_become_zero_based_classes_and_resize_with_nearest_neighbo
 
 
 def test_pets_pipeline_trains_a_unet():
-    from keras_ae.zoo.unet import unet
+    from keras_ae.zoo import unet
 
     with tfds.testing.mock_data(as_dataset_fn=_trimap_examples):
         ds = load_pets("train", image_size=16, batch_size=3)

@@ -1,0 +1,168 @@
+"""The flow family in the zoo: RealNVP and MAF for low-dimensional densities, a multi-scale RealNVP for images."""
+
+import keras
+
+from keras_ae.errors import check_positive_int
+from keras_ae.layers.flows import AffineCoupling, MaskedAutoregressive
+from keras_ae.models.flow.flow_model import Flow
+from keras_ae.models.flow.flow_networks import multiscale_realnvp_layers
+from keras_ae.networks import check_image_shape
+from keras_ae.zoo.common import compile_model, renamed_arguments, vector_shape
+from keras_ae.zoo.registry import register
+
+
+def _adam(optimizer, learning_rate, global_clipnorm):
+    """Adam with the global gradient norm clipped (flows on images have rare, destabilising gradient spikes)."""
+    if optimizer is not None or global_clipnorm is None:
+        return optimizer
+    return keras.optimizers.Adam(learning_rate=learning_rate, global_clipnorm=float(global_clipnorm))
+
+
+def _vector_event(input_shape):
+    shape = vector_shape(input_shape)
+    if shape[0] < 2:
+        raise ValueError(f"`input_shape` must be (d,) with d >= 2 (a coupling splits the dimensions in two); "
+                         f"received {input_shape!r}.")
+    return shape
+
+
+@register("flow", test_kwargs=dict(num_couplings=2, hidden=(8,)), test_data="flow")
+def realnvp_2d(
+    input_shape=(2,),
+    num_couplings=8,
+    hidden=(64, 64),
+    activation="relu",
+    scale_clamp=3.0,
+    seed=None,
+    optimizer=None,
+    learning_rate=2e-3,
+    global_clipnorm=10.0,
+    name="realnvp_2d",
+    **legacy,
+):
+    """RealNVP for low-dimensional densities: affine couplings with alternating half masks and MLP conditioners.
+
+    Args:
+        input_shape: the shape of one point, ``(d,)`` with d >= 2.
+        num_couplings: number of affine coupling layers (alternating halves).
+        hidden: hidden sizes of each coupling's scale-and-shift MLP.
+        activation: the MLPs' activation.
+        scale_clamp: log-scales are soft-clamped to ``[-scale_clamp, scale_clamp]``.
+        seed: seed of the model's random draws.
+        optimizer: an optimizer (instance or name); by default Adam(learning_rate) with ``global_clipnorm``.
+        learning_rate, global_clipnorm: the default optimizer's settings.
+        name: the model's name.
+
+    Example:
+        >>> from keras_ae.data import standardize, two_moons
+        >>> (x,) = standardize(two_moons(3000, seed=0))
+        >>> model = keras_ae.zoo.realnvp_2d(seed=0)
+        >>> model.fit(x, epochs=50, batch_size=256)
+        >>> model.log_prob(x[:5]), model.sample(1000, seed=0)
+    """
+    input_shape = _vector_event(renamed_arguments(realnvp_2d, legacy, input_shape=input_shape))
+    num_couplings = check_positive_int("num_couplings", num_couplings)
+    flows = [
+        AffineCoupling(mask="half", parity=i % 2, hidden=hidden, activation=activation, scale_clamp=scale_clamp,
+                       name=f"coupling_{i}")
+        for i in range(num_couplings)
+    ]
+    model = Flow(flows, input_shape=input_shape, seed=seed, name=name)
+    return compile_model(model, _adam(optimizer, learning_rate, global_clipnorm), learning_rate)
+
+
+@register("flow", test_kwargs=dict(num_layers=2, hidden=(8,)), test_data="flow")
+def maf_2d(
+    input_shape=(2,),
+    num_layers=8,
+    hidden=(64, 64),
+    activation="relu",
+    scale_clamp=3.0,
+    seed=None,
+    optimizer=None,
+    learning_rate=2e-3,
+    global_clipnorm=None,
+    name="maf_2d",
+    **legacy,
+):
+    """Masked autoregressive flow (MAF): MADE affine layers with alternating variable order.
+
+    Args:
+        input_shape: the shape of one point, ``(d,)`` with d >= 2.
+        num_layers: number of MADE layers (the variable order alternates).
+        hidden: hidden sizes of each MADE.
+        activation: the MADEs' activation.
+        scale_clamp: log-scales are soft-clamped to ``[-scale_clamp, scale_clamp]``.
+        seed: seed of the model's random draws.
+        optimizer: an optimizer (instance or name); Adam(learning_rate) by default (clipped when
+            ``global_clipnorm`` is given).
+        learning_rate, global_clipnorm: the default optimizer's settings.
+        name: the model's name.
+
+    Example:
+        >>> model = keras_ae.zoo.maf_2d(seed=0)
+        >>> model.fit(x, epochs=50, batch_size=256)
+        >>> nll = -model.log_prob(x_val).mean()
+    """
+    input_shape = _vector_event(renamed_arguments(maf_2d, legacy, input_shape=input_shape))
+    num_layers = check_positive_int("num_layers", num_layers)
+    flows = [
+        MaskedAutoregressive(hidden=hidden, reverse=bool(i % 2), activation=activation, scale_clamp=scale_clamp,
+                             name=f"maf_{i}")
+        for i in range(num_layers)
+    ]
+    model = Flow(flows, input_shape=input_shape, seed=seed, name=name)
+    return compile_model(model, _adam(optimizer, learning_rate, global_clipnorm), learning_rate)
+
+
+@register("flow", test_kwargs=dict(input_shape=(4, 4, 1), num_scales=1, couplings=1, final_couplings=1, hidden=(4,)),
+          test_data="flow")
+def realnvp_image(
+    input_shape=(28, 28, 1),
+    num_scales=2,
+    couplings=3,
+    final_couplings=3,
+    hidden=(32, 32),
+    kernel_size=3,
+    actnorm=True,
+    conv1x1=False,
+    num_bins=256,
+    logit_alpha=0.05,
+    seed=None,
+    optimizer=None,
+    learning_rate=1e-3,
+    global_clipnorm=100.0,
+    name="realnvp_image",
+    **legacy,
+):
+    """Multi-scale RealNVP for images in [0, 1], trained on dequantized pixels in logit space (reports bits/dim).
+
+    Each scale: checkerboard couplings, squeeze, channel couplings, factor out half the channels.
+
+    Args:
+        input_shape: image shape ``(H, W, C)``; H and W divisible by ``2 ** num_scales``.
+        num_scales: number of squeeze + factor-out stages.
+        couplings: checkerboard (and channel) couplings per scale.
+        final_couplings: checkerboard couplings of the last stage.
+        hidden, kernel_size: the couplings' convolutional conditioners.
+        actnorm: an ActNorm layer before each coupling.
+        conv1x1: an invertible 1x1 convolution before each channel coupling (Glow).
+        num_bins: pixel levels of the uniform dequantization (256 for 8-bit images).
+        logit_alpha: the ``alpha`` of the logit transform.
+        seed: seed of the training-time dequantization noise.
+        optimizer: an optimizer (instance or name); by default Adam(learning_rate) with ``global_clipnorm``.
+        learning_rate, global_clipnorm: the default optimizer's settings.
+        name: the model's name.
+
+    Example:
+        >>> model = keras_ae.zoo.realnvp_image(seed=0)
+        >>> model.fit(keras_ae.data.load("mnist", split="train"), epochs=10)
+        >>> model.bits_per_dim(x_test), model.sample(16, seed=0)
+    """
+    input_shape = check_image_shape(renamed_arguments(realnvp_image, legacy, input_shape=input_shape))
+    num_scales = check_positive_int("num_scales", num_scales, minimum=0)
+    flows = multiscale_realnvp_layers(input_shape, num_scales, check_positive_int("couplings", couplings),
+                                      check_positive_int("final_couplings", final_couplings), hidden, kernel_size,
+                                      actnorm=actnorm, conv1x1=conv1x1)
+    model = Flow(flows, input_shape=input_shape, dequantize=num_bins, logit_alpha=logit_alpha, seed=seed, name=name)
+    return compile_model(model, _adam(optimizer, learning_rate, global_clipnorm), learning_rate)

@@ -1,0 +1,299 @@
+"""The GAN family in the zoo: dense GAN and WGAN-GP for 2-D data, DCGAN, convolutional WGAN-GP, conditional GAN."""
+
+import keras
+
+from keras_ae.errors import check_positive_int
+from keras_ae.models.gan.gan_model import GAN, WGANGP, ConditionalGAN
+from keras_ae.models.gan.gan_networks import (check_filters, check_hidden, check_image_input, conv_discriminator,
+                                              conv_generator, gan_options, mlp_discriminator, mlp_generator)
+from keras_ae.zoo.common import renamed_arguments, vector_shape
+from keras_ae.zoo.registry import register
+
+
+def _optimizers(optimizer, learning_rate, beta_1, beta_2):
+    """Two optimizers, one per player: copies of ``optimizer`` when given, else Adam(learning_rate, beta_1, beta_2)."""
+    if optimizer is not None:
+        config = keras.optimizers.serialize(keras.optimizers.get(optimizer))
+        return keras.optimizers.deserialize(config), keras.optimizers.deserialize(config)
+    return (keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2),
+            keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2))
+
+
+def _compile(model, optimizer, learning_rate, beta_1, beta_2):
+    d_opt, g_opt = _optimizers(optimizer, learning_rate, beta_1, beta_2)
+    model.compile(d_optimizer=d_opt, g_optimizer=g_opt)
+    return model
+
+
+TINY_2D = {"latent_dim": 2, "hidden": (8,)}
+TINY_IMG = {"input_shape": (8, 8, 1), "latent_dim": 4, "filters": (2, 4)}
+
+# ----- 2-D data ----------------------------------------------------------------------------------
+@register("gan", test_kwargs=TINY_2D, test_data="gan")
+def dense_gan(
+    input_shape=(2,),
+    latent_dim=16,
+    hidden=(128, 128, 128),
+    loss="non_saturating",
+    n_critic=1,
+    label_smoothing=0.0,
+    seed=None,
+    optimizer=None,
+    learning_rate=2e-4,
+    beta_1=0.5,
+    beta_2=0.999,
+    name="dense_gan",
+    **legacy,
+):
+    """Dense GAN for low-dimensional data (e.g. the ring of 8 Gaussians); non-saturating loss by default.
+
+    Args:
+        input_shape: the shape of one example, ``(d,)`` (``(2,)`` for 2-D points).
+        latent_dim: size of the generator's input code.
+        hidden: sizes of the hidden dense layers (the discriminator uses the same, with LeakyReLU(0.2)).
+        loss: ``"non_saturating"`` or ``"minimax"`` (the generator's objective; see :class:`~keras_ae.models.GAN`).
+        n_critic: discriminator updates per generator update.
+        label_smoothing: one-sided label smoothing of the real targets.
+        seed: seed of the latent draws during training.
+        optimizer: one optimizer (instance or name) copied for each player; by default each gets
+            ``Adam(learning_rate, beta_1, beta_2)``.
+        learning_rate, beta_1, beta_2: the default Adam optimizers' settings.
+        name: the model's name.
+
+    Example:
+        >>> from keras_ae.data import ring_of_gaussians
+        >>> x = ring_of_gaussians(4096, seed=0)
+        >>> model = keras_ae.zoo.dense_gan(seed=0)
+        >>> model.fit(x, batch_size=256, epochs=1, verbose=0)
+        >>> points = model.sample(1000, seed=0)  # (1000, 2)
+    """
+    input_shape, n_critic = renamed_arguments(dense_gan, legacy, input_shape=input_shape, n_critic=n_critic)
+    input_shape = vector_shape(input_shape)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    hidden = check_hidden(hidden)
+    model = GAN(mlp_generator(input_shape, latent_dim, hidden), mlp_discriminator(input_shape, hidden),
+                gan_loss=loss, n_critic=n_critic, label_smoothing=label_smoothing, seed=seed, name=name)
+    return _compile(model, optimizer, learning_rate, beta_1, beta_2)
+
+
+@register("gan", test_kwargs=TINY_2D, test_data="gan")
+def dense_wgan_gp(
+    input_shape=(2,),
+    latent_dim=16,
+    hidden=(128, 128, 128),
+    n_critic=5,
+    gp_weight=0.1,
+    seed=None,
+    optimizer=None,
+    learning_rate=1e-4,
+    beta_1=0.5,
+    beta_2=0.9,
+    name="dense_wgan_gp",
+    **legacy,
+):
+    """Dense WGAN-GP for low-dimensional data: Wasserstein critic, gradient penalty, n_critic critic steps.
+
+    Args:
+        input_shape: the shape of one example, ``(d,)`` (``(2,)`` for 2-D points).
+        latent_dim: size of the generator's input code.
+        hidden: sizes of the hidden dense layers of both networks.
+        n_critic: critic updates per generator update.
+        gp_weight: weight of the gradient penalty.
+        seed: seed of the latent draws during training.
+        optimizer: one optimizer (instance or name) copied for each player; by default each gets
+            ``Adam(learning_rate, beta_1, beta_2)``.
+        learning_rate, beta_1, beta_2: the default Adam optimizers' settings.
+        name: the model's name.
+
+    Example:
+        >>> model = keras_ae.zoo.dense_wgan_gp(seed=0)
+        >>> model.fit(keras_ae.data.ring_of_gaussians(4096, seed=0), batch_size=256, epochs=1, verbose=0)
+        >>> points = model.sample(1000, seed=0)
+    """
+    input_shape = renamed_arguments(dense_wgan_gp, legacy, input_shape=input_shape)
+    input_shape = vector_shape(input_shape)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    hidden = check_hidden(hidden)
+    model = WGANGP(mlp_generator(input_shape, latent_dim, hidden), mlp_discriminator(input_shape, hidden),
+                   n_critic=n_critic, gp_weight=gp_weight, seed=seed, name=name)
+    return _compile(model, optimizer, learning_rate, beta_1, beta_2)
+
+
+# ----- images ------------------------------------------------------------------------------------
+@register("gan", test_kwargs=TINY_IMG, test_data="gan")
+def dcgan(
+    input_shape=(28, 28, 1),
+    latent_dim=64,
+    filters=(64, 128),
+    loss="non_saturating",
+    n_critic=1,
+    label_smoothing=0.0,
+    dropout=0.0,
+    padding="zeros",
+    downsampling="stride",
+    upsampling="transpose",
+    norm=None,
+    generator_norm="batch",
+    block="plain",
+    seed=None,
+    optimizer=None,
+    learning_rate=2e-4,
+    beta_1=0.5,
+    beta_2=0.999,
+    name="dcgan",
+    **legacy,
+):
+    """DCGAN (Radford et al.) for images in [0, 1]; height and width divisible by 4.
+
+    Args:
+        input_shape: image shape ``(H, W, C)``, H and W divisible by 4.
+        latent_dim: size of the generator's input code.
+        filters: the two stride-2 stages' widths (the generator mirrors them).
+        loss: ``"non_saturating"`` or ``"minimax"``.
+        n_critic: discriminator updates per generator update.
+        label_smoothing: one-sided label smoothing of the real targets.
+        dropout: dropout rate after each discriminator stage.
+        padding, downsampling, norm, block: the discriminator's architecture options (``norm=None`` by default),
+            see :func:`keras_ae.networks.conv_encoder`.
+        upsampling, generator_norm: the generator's upsampling (``"transpose"``, ``"nearest"``, ``"bilinear"``)
+            and normalization (``"batch"`` by default); it shares ``padding`` and ``block``.
+        seed: seed of the latent draws during training.
+        optimizer: one optimizer (instance or name) copied for each player; by default each gets
+            ``Adam(learning_rate, beta_1, beta_2)``.
+        learning_rate, beta_1, beta_2: the default Adam optimizers' settings.
+        name: the model's name.
+
+    Example:
+        >>> model = keras_ae.zoo.dcgan(seed=0)
+        >>> model.fit(keras_ae.data.load("mnist", split="train"), epochs=5)
+        >>> images = model.sample(64, seed=0)  # (64, 28, 28, 1) in [0, 1]
+    """
+    n_critic = renamed_arguments(dcgan, legacy, n_critic=n_critic)
+    input_shape = check_image_input(input_shape)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    filters = check_filters(filters)
+    g_opts, d_opts = gan_options(padding, downsampling, upsampling, norm, generator_norm, block)
+    model = GAN(conv_generator(input_shape, latent_dim, filters, **g_opts),
+                conv_discriminator(input_shape, filters, dropout, **d_opts),
+                gan_loss=loss, n_critic=n_critic, label_smoothing=label_smoothing, data_range=(0.0, 1.0), seed=seed,
+                name=name)
+    return _compile(model, optimizer, learning_rate, beta_1, beta_2)
+
+
+@register("gan", test_kwargs=dict(TINY_IMG, n_critic=2), test_data="gan")
+def wgan_gp(
+    input_shape=(28, 28, 1),
+    latent_dim=64,
+    filters=(64, 128),
+    n_critic=5,
+    gp_weight=10.0,
+    padding="zeros",
+    downsampling="stride",
+    upsampling="transpose",
+    norm=None,
+    generator_norm="batch",
+    block="plain",
+    seed=None,
+    optimizer=None,
+    learning_rate=2e-4,
+    beta_1=0.5,
+    beta_2=0.9,
+    name="wgan_gp",
+):
+    """Convolutional WGAN-GP for images in [0, 1] (critic without batch norm); sizes divisible by 4.
+
+    Args:
+        input_shape: image shape ``(H, W, C)``, H and W divisible by 4.
+        latent_dim: size of the generator's input code.
+        filters: the two stride-2 stages' widths.
+        n_critic: critic updates per generator update.
+        gp_weight: weight of the gradient penalty.
+        padding, downsampling, norm, block: the discriminator's architecture options (``norm=None`` by default),
+            see :func:`keras_ae.networks.conv_encoder`.
+        upsampling, generator_norm: the generator's upsampling (``"transpose"``, ``"nearest"``, ``"bilinear"``)
+            and normalization (``"batch"`` by default); it shares ``padding`` and ``block``. ``norm='batch'`` is refused for the
+            critic (the gradient penalty is per example).
+        seed: seed of the latent draws during training.
+        optimizer: one optimizer (instance or name) copied for each player; by default each gets
+            ``Adam(learning_rate, beta_1, beta_2)``.
+        learning_rate, beta_1, beta_2: the default Adam optimizers' settings.
+        name: the model's name.
+
+    Example:
+        >>> model = keras_ae.zoo.wgan_gp(seed=0)
+        >>> model.fit(keras_ae.data.load("mnist", split="train"), epochs=5)
+        >>> images = model.sample(64, seed=0)
+    """
+    input_shape = check_image_input(input_shape)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    filters = check_filters(filters)
+    g_opts, d_opts = gan_options(padding, downsampling, upsampling, norm, generator_norm, block, critic=True)
+    model = WGANGP(conv_generator(input_shape, latent_dim, filters, **g_opts),
+                   conv_discriminator(input_shape, filters, **d_opts),
+                   n_critic=n_critic, gp_weight=gp_weight, data_range=(0.0, 1.0), seed=seed, name=name)
+    return _compile(model, optimizer, learning_rate, beta_1, beta_2)
+
+
+@register("gan", test_kwargs=dict(TINY_IMG, num_classes=3), test_data="gan_labels")
+def conditional_gan(
+    input_shape=(28, 28, 1),
+    num_classes=10,
+    latent_dim=64,
+    filters=(64, 128),
+    loss="non_saturating",
+    n_critic=1,
+    label_smoothing=0.0,
+    dropout=0.0,
+    padding="zeros",
+    downsampling="stride",
+    upsampling="transpose",
+    norm=None,
+    generator_norm="batch",
+    block="plain",
+    seed=None,
+    optimizer=None,
+    learning_rate=2e-4,
+    beta_1=0.5,
+    beta_2=0.999,
+    name="conditional_gan",
+    **legacy,
+):
+    """Conditional DCGAN: label-conditioned generator and (projection) discriminator; sample(n, labels=...).
+
+    Args:
+        input_shape: image shape ``(H, W, C)``, H and W divisible by 4.
+        num_classes: number of classes (labels are integers in ``[0, num_classes)``).
+        latent_dim: size of the generator's input code.
+        filters: the two stride-2 stages' widths.
+        loss: ``"non_saturating"`` or ``"minimax"``.
+        n_critic: discriminator updates per generator update.
+        label_smoothing: one-sided label smoothing of the real targets.
+        dropout: dropout rate after each discriminator stage.
+        padding, downsampling, norm, block: the discriminator's architecture options (``norm=None`` by default),
+            see :func:`keras_ae.networks.conv_encoder`.
+        upsampling, generator_norm: the generator's upsampling (``"transpose"``, ``"nearest"``, ``"bilinear"``)
+            and normalization (``"batch"`` by default); it shares ``padding`` and ``block``.
+        seed: seed of the latent draws during training.
+        optimizer: one optimizer (instance or name) copied for each player; by default each gets
+            ``Adam(learning_rate, beta_1, beta_2)``.
+        learning_rate, beta_1, beta_2: the default Adam optimizers' settings.
+        name: the model's name.
+
+    Example:
+        >>> model = keras_ae.zoo.conditional_gan(seed=0)
+        >>> model.fit(keras_ae.data.load("mnist", split="train", with_labels=True), epochs=5)
+        >>> sevens = model.sample(16, labels=7, seed=0)
+    """
+    n_critic = renamed_arguments(conditional_gan, legacy, n_critic=n_critic)
+    input_shape = check_image_input(input_shape)
+    num_classes = check_positive_int("num_classes", num_classes, minimum=2)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    filters = check_filters(filters)
+    g_opts, d_opts = gan_options(padding, downsampling, upsampling, norm, generator_norm, block)
+    model = ConditionalGAN(
+        conv_generator(input_shape, latent_dim, filters, num_classes=num_classes, **g_opts),
+        conv_discriminator(input_shape, filters, dropout, num_classes=num_classes, **d_opts),
+        num_classes, gan_loss=loss, n_critic=n_critic, label_smoothing=label_smoothing, data_range=(0.0, 1.0),
+        seed=seed, name=name,
+    )
+    return _compile(model, optimizer, learning_rate, beta_1, beta_2)

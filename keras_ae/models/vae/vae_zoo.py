@@ -1,0 +1,160 @@
+"""The VAE family in the zoo: dense, convolutional, and the conditional VAE (beta-VAE when ``beta != 1``)."""
+
+from keras_ae import networks
+from keras_ae.errors import check_non_negative, check_positive_int
+from keras_ae.models.vae.vae_model import VAE, ConditionalVAE
+from keras_ae.zoo.common import compile_model, image_and_latent
+from keras_ae.zoo.registry import register
+
+TINY = {"input_shape": (8, 8, 1), "latent_dim": 2}
+
+
+@register("vae", test_kwargs=dict(TINY, hidden=(16,)))
+def dense_vae(
+    input_shape=(28, 28, 1),
+    latent_dim=2,
+    beta=1.0,
+    hidden=(512, 256),
+    activation="relu",
+    likelihood="bernoulli",
+    seed=None,
+    optimizer=None,
+    learning_rate=1e-3,
+    name="dense_vae",
+):
+    """Dense (MLP) VAE with a Gaussian posterior; beta weights the KL (beta-VAE).
+
+    Args:
+        input_shape: image shape ``(H, W, C)``.
+        latent_dim: size of the latent code.
+        beta: weight of the KL term (``neg_elbo`` is always reported with beta = 1).
+        hidden: encoder hidden layer sizes (the decoder mirrors them).
+        activation: hidden activation.
+        likelihood: ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"``.
+        seed: seed of the reparameterization noise.
+        optimizer: an optimizer (instance or name); Adam(learning_rate) by default.
+        learning_rate: the default optimizer's learning rate.
+        name: the model's name.
+
+    Example:
+        >>> model = keras_ae.zoo.dense_vae(latent_dim=2)
+        >>> model.fit(keras_ae.data.load("mnist", split="train"), epochs=10)
+        >>> images = model.sample(16, seed=0)
+    """
+    input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
+    beta = check_non_negative("beta", beta)
+    hidden = tuple(hidden)
+    encoder = networks.mlp_encoder(input_shape, latent_dim, hidden, activation, gaussian=True)
+    decoder = networks.mlp_decoder(input_shape, latent_dim, hidden[::-1], activation)
+    model = VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, name=name)
+    return compile_model(model, optimizer, learning_rate)
+
+
+@register("vae", test_kwargs=dict(TINY, filters=(4, 8), dense_units=8))
+def conv_vae(
+    input_shape=(28, 28, 1),
+    latent_dim=2,
+    beta=1.0,
+    filters=(32, 64),
+    kernel_size=3,
+    dense_units=256,
+    activation="relu",
+    padding="zeros",
+    downsampling="stride",
+    upsampling="transpose",
+    norm=None,
+    block="plain",
+    likelihood="bernoulli",
+    seed=None,
+    optimizer=None,
+    learning_rate=1e-3,
+    name="conv_vae",
+):
+    """Convolutional VAE (beta-VAE when beta != 1); the keras-io architecture with a wider dense layer.
+
+    Args:
+        input_shape: image shape ``(H, W, C)``; H and W divisible by ``2 ** len(filters)``.
+        latent_dim: size of the latent code.
+        beta: weight of the KL term (``neg_elbo`` is always reported with beta = 1).
+        filters: widths of the halving stages (the decoder mirrors them).
+        kernel_size: convolution kernel size.
+        dense_units: a dense layer between the convolutions and the code (0 for none).
+        activation: hidden activation.
+        padding, downsampling, upsampling, norm, block: the architecture options of
+            :func:`keras_ae.networks.conv_encoder` / :func:`~keras_ae.networks.conv_decoder`.
+        likelihood: ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"``.
+        seed: seed of the reparameterization noise.
+        optimizer: an optimizer (instance or name); Adam(learning_rate) by default.
+        learning_rate: the default optimizer's learning rate.
+        name: the model's name.
+
+    Example:
+        >>> model = keras_ae.zoo.conv_vae(latent_dim=2)
+        >>> model.fit(keras_ae.data.load("mnist", split="train"), epochs=10)
+        >>> z = model.encode(x_test)            # posterior means, (n, 2)
+        >>> images = model.sample(16, seed=0)   # decoded prior draws
+    """
+    input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
+    enc_opts, dec_opts = networks.conv_options(padding, downsampling, upsampling, norm, block)
+    beta = check_non_negative("beta", beta)
+    encoder = networks.conv_encoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True,
+                                    **enc_opts)
+    decoder = networks.conv_decoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, **dec_opts)
+    model = VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, name=name)
+    return compile_model(model, optimizer, learning_rate)
+
+
+@register("vae", test_kwargs=dict(TINY, num_classes=3, filters=(4, 8), dense_units=8), test_data="images_labels")
+def conv_cvae(
+    input_shape=(28, 28, 1),
+    num_classes=10,
+    latent_dim=2,
+    beta=1.0,
+    filters=(32, 64),
+    kernel_size=3,
+    dense_units=256,
+    activation="relu",
+    padding="zeros",
+    downsampling="stride",
+    upsampling="transpose",
+    norm=None,
+    block="plain",
+    likelihood="bernoulli",
+    seed=None,
+    optimizer=None,
+    learning_rate=1e-3,
+    name="conv_cvae",
+):
+    """Conditional convolutional VAE: trains on (images, labels) and samples a chosen class.
+
+    Args:
+        input_shape: image shape ``(H, W, C)``; H and W divisible by ``2 ** len(filters)``.
+        num_classes: number of classes (labels are integers in ``[0, num_classes)``).
+        latent_dim: size of the latent code.
+        beta: weight of the KL term (``neg_elbo`` is always reported with beta = 1).
+        filters, kernel_size, dense_units, activation: the convolutional stack (as :func:`conv_vae`).
+        padding, downsampling, upsampling, norm, block: the architecture options of
+            :func:`keras_ae.networks.conv_encoder` / :func:`~keras_ae.networks.conv_decoder`.
+        likelihood: ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"``.
+        seed: seed of the reparameterization noise.
+        optimizer: an optimizer (instance or name); Adam(learning_rate) by default.
+        learning_rate: the default optimizer's learning rate.
+        name: the model's name.
+
+    Example:
+        >>> model = keras_ae.zoo.conv_cvae(latent_dim=2)
+        >>> model.fit(keras_ae.data.load("mnist", split="train", with_labels=True), epochs=10)
+        >>> sevens = model.sample(16, labels=7, seed=0)
+    """
+    input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
+    enc_opts, dec_opts = networks.conv_options(padding, downsampling, upsampling, norm, block)
+    num_classes = check_positive_int("num_classes", num_classes, minimum=2)
+    beta = check_non_negative("beta", beta)
+    encoder = networks.conv_encoder(
+        input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True, condition_dim=num_classes, **enc_opts
+    )
+    decoder = networks.conv_decoder(
+        input_shape, latent_dim, filters, kernel_size, dense_units, activation, condition_dim=num_classes, **dec_opts
+    )
+    model = ConditionalVAE(encoder, decoder, num_classes, beta=beta, likelihood=likelihood, seed=seed, name=name)
+    return compile_model(model, optimizer, learning_rate)
