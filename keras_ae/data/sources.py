@@ -19,12 +19,19 @@ class DatasetUnavailableError(RuntimeError):
 
 
 # ----- split syntax ---------------------------------------------------------------------------
-_SLICE = re.compile(r"^\s*(\w+)\s*(?:\[\s*(-?\d+%?)?\s*:\s*(-?\d+%?)?\s*\])?\s*$")
+# A bound is an integer or a percentage (decimals allowed for percentages, as in tfds).
+_BOUND = r"-?\d+(?:\.\d+)?%|-?\d+"
+_SLICE = re.compile(rf"^\s*(\w+)\s*(?:\[\s*({_BOUND})?\s*:\s*({_BOUND})?\s*\])?\s*$")
 
 
 def parse_split(split):
     """Parse ``"name"``, ``"name[a:b]"`` (ints or percentages) and ``"a+b"`` into a list of
-    ``(name, start, stop)`` with start/stop as given (``None``, int, or ``"N%"``)."""
+    ``(name, start, stop)`` with start/stop as given (``None``, ``"N"`` or ``"N%"``).
+
+    As in tfds, percentages must lie in [-100%, 100%] and negative bounds count from the end. A slice mixing
+    an integer and a percentage (``"train[10:50%]"``, which tfds reads as 10% to 50%) is refused as ambiguous.
+    Integer bounds are checked against the split's size when the data are read (:func:`load_numpy`).
+    """
     if not isinstance(split, str) or not split.strip():
         raise ValueError(f"`split` must be a string such as 'train' or 'test[:8000]'; received {split!r}.")
     parts = []
@@ -34,16 +41,37 @@ def parse_split(split):
             raise ValueError(
                 f"Cannot parse split {split!r}: expected 'name', 'name[start:stop]' or 'name[a%:b%]', joined by '+'."
             )
-        parts.append((m.group(1), m.group(2), m.group(3)))
+        name, start, stop = m.groups()
+        bounds = [b for b in (start, stop) if b is not None]
+        percent = [b.endswith("%") for b in bounds]
+        if any(percent) and not all(percent):
+            raise ValueError(
+                f"Split {split!r} mixes an integer and a percentage in {piece.strip()!r}; write both bounds as "
+                f"integers (examples) or both as percentages (tfds would read both as percentages)."
+            )
+        for b in bounds:
+            if b.endswith("%") and abs(float(b[:-1])) > 100:
+                raise ValueError(
+                    f"Split {split!r}: percentage bound {b} is out of range; percentages must lie in "
+                    f"[-100%, 100%] (as in tfds)."
+                )
+        parts.append((name, start, stop))
     return parts
 
 
-def _bound(value, n):
+def _bound(value, n, split, name):
+    """The integer index of one bound of ``split`` for a base split ``name`` holding ``n`` examples."""
     if value is None:
         return None
     if value.endswith("%"):
-        return int(round(n * int(value[:-1]) / 100))
-    return int(value)
+        return int(round(n * float(value[:-1]) / 100))  # tfds' "closest" rounding
+    index = int(value)
+    if abs(index) > n:
+        raise ValueError(
+            f"Split {split!r}: bound {index} is out of range for {name!r}, which holds {n} examples; integer bounds "
+            f"must lie in [-{n}, {n}] (as in tfds)."
+        )
+    return index
 
 
 def _apply_split(split, arrays_for):
@@ -52,7 +80,7 @@ def _apply_split(split, arrays_for):
     for name, start, stop in parse_split(split):
         x, y = arrays_for(name)
         n = len(x)
-        sl = slice(_bound(start, n), _bound(stop, n))
+        sl = slice(_bound(start, n, split, name), _bound(stop, n, split, name))
         xs.append(x[sl])
         ys.append(y[sl])
     x, y = np.concatenate(xs), np.concatenate(ys)

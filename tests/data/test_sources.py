@@ -29,6 +29,8 @@ def test_split_syntax_on_idx(mnist_dir):
     assert len(joined) == 15 and y_joined[:10].tolist() == SAMPLE_FIRST_LABELS[:10]
     last, _ = data.load_numpy(f"idx:{mnist_dir}", "test[-10%:]")
     np.testing.assert_array_equal(last, test[-100:])
+    quarter, _ = data.load_numpy(f"idx:{mnist_dir}", "test[12.5%:25%]")
+    np.testing.assert_array_equal(quarter, train[125:250])
     everything, _ = data.load_numpy(f"idx:{mnist_dir}", f"test[-{SAMPLE_SIZE}:{SAMPLE_SIZE}]")
     assert len(everything) == SAMPLE_SIZE
 
@@ -102,3 +104,29 @@ def test_download_failure_explains_data_dir_and_idx(monkeypatch):
     monkeypatch.setattr(tfds, "load", no_network)
     with pytest.raises(data.DatasetUnavailableError, match=r"(?s)data_dir.*idx:"):
         data.load("mnist")
+
+
+# ----- split bounds (as in tfds: percentages in [-100%, 100%], integers in [-n, n]) -------------------
+@pytest.mark.parametrize(
+    "split, message",
+    [
+        ("train[:150%]", r"'train\[:150%\]'.*150%.*\[-100%, 100%\]"),
+        ("train[-101%:]", r"'train\[-101%:\]'.*-101%"),
+        ("train[:1441]", r"'train\[:1441\]'.*1441.*holds 1440 examples"),
+        ("train[-1441:]", r"'train\[-1441:\]'.*-1441"),
+        ("test[:10]+test[:400]", r"'test\[:10\]\+test\[:400\]'.*400.*holds 357"),
+        ("train[10:50%]", r"'train\[10:50%\]'.*mixes an integer and a percentage"),
+    ],
+)
+def test_out_of_range_split_bounds_are_refused(split, message):
+    with pytest.raises(ValueError, match=message):
+        data.load_numpy("digits", split)
+
+
+def test_split_bounds_at_the_limits():
+    x, _ = data.load_numpy("digits", "train")
+    for split, expected in [("train[:100%]", x), ("train[-100%:]", x), ("train[:1440]", x), ("train[-1440:]", x),
+                            ("train[-10%:]", x[-144:]), ("train[1440:]+train[:2]", x[:2])]:
+        np.testing.assert_array_equal(data.load_numpy("digits", split)[0], expected, err_msg=split)
+    with pytest.raises(ValueError, match=r"'train\[1440:\]' selects no examples"):
+        data.load_numpy("digits", "train[1440:]")
