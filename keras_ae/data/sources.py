@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 
-from keras_ae.errors import unknown_name_message
+from keras_ae.errors import check_positive_int, unknown_name_message
 
 LOCAL_DATASETS = ("digits", "idx:FOLDER")
 DIGITS_TRAIN = 1440
@@ -164,6 +164,60 @@ def _idx_arrays(folder):
     return arrays_for
 
 
+# ----- arguments ------------------------------------------------------------------------------
+def _is_local(name):
+    return name == "digits" or name.startswith("idx:")
+
+
+def _check_name(name):
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(
+            f"`name` must be a dataset name such as 'mnist', 'digits' or 'idx:FOLDER'; received {name!r}."
+        )
+    if name.startswith("idx:") and not name[4:].strip():
+        raise ValueError(f"`name` {name!r} names no folder: write 'idx:FOLDER' (a folder of MNIST-format IDX files).")
+    return name
+
+
+def _check_folder(folder):
+    if not isinstance(folder, (str, os.PathLike)) or not isinstance(os.fspath(folder), str) or not os.fspath(folder):
+        raise ValueError(f"`folder` must be a path to a folder of IDX files; received {folder!r}.")
+    return os.fspath(folder)
+
+
+def _check_data_dir(data_dir, name):
+    """``data_dir`` as a string path (``~`` expanded), or None; it only applies to tfds names."""
+    if data_dir is None:
+        return None
+    if not isinstance(data_dir, (str, os.PathLike)) or not isinstance(os.fspath(data_dir), str) \
+            or not os.fspath(data_dir).strip():
+        raise ValueError(f"`data_dir` must be a folder path (str or os.PathLike) or None; received {data_dir!r}.")
+    if _is_local(name):
+        raise ValueError(
+            f"`data_dir` is tfds' data folder and does not apply to {name!r}; received data_dir={data_dir!r}. "
+            f"Leave it unset (for IDX files, put the folder in the name: 'idx:FOLDER')."
+        )
+    path = os.path.expanduser(os.fspath(data_dir))
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"`data_dir` must be a folder; {data_dir!r} is a file.")
+    return path
+
+
+def _check_bool(arg, value, allow_none=False):
+    if isinstance(value, (bool, np.bool_)) or (allow_none and value is None):
+        return None if value is None else bool(value)
+    expected = "True, False or None" if allow_none else "True or False"
+    raise ValueError(f"`{arg}` must be {expected}; received {value!r}.")
+
+
+def _check_seed(seed):
+    if isinstance(seed, np.integer):
+        seed = int(seed)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"`seed` must be an integer >= 0 (or None for a different order each run); received {seed!r}.")
+    return seed
+
+
 # ----- tfds -----------------------------------------------------------------------------------
 def _tfds_builder(name, data_dir):
     import tensorflow_datasets as tfds
@@ -179,9 +233,14 @@ def _tfds_builder(name, data_dir):
 
 def tfds_dataset(name, split, data_dir=None):
     """The raw tfds dataset (feature dicts) for ``name``/``split``; unknown names and failed downloads get
-    clear errors (closest names; how to use ``data_dir`` or IDX files instead)."""
+    clear errors (closest names; how to use ``data_dir`` or IDX files instead).
+    """
     import tensorflow_datasets as tfds
 
+    _check_name(name)
+    if not isinstance(split, str) or not split.strip():
+        raise ValueError(f"`split` must be a string such as 'train' or 'train[:50%]'; received {split!r}.")
+    data_dir = _check_data_dir(data_dir, name)
     _tfds_builder(name, data_dir)  # clear error for unknown names
     try:
         return tfds.load(name, split=split, data_dir=data_dir, shuffle_files=False)
@@ -214,9 +273,15 @@ def _normalize(images):
 
 
 def load_numpy(name, split="train", data_dir=None):
-    """``(images, labels)`` as numpy: float32 images in [0, 1] of shape (N, H, W, C), int32 labels."""
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"Dataset name must be a non-empty string; received {name!r}.")
+    """``(images, labels)`` as numpy: float32 images in [0, 1] of shape (N, H, W, C), int32 labels.
+
+    Args:
+        name: a tfds image dataset (``"mnist"``, ...), ``"digits"`` or ``"idx:FOLDER"``.
+        split: tfds split syntax (``"train"``, ``"test[:8000]"``, ``"train[:50%]"``, ``"a+b"``).
+        data_dir: tfds' data folder (tfds names only; None for tfds' default).
+    """
+    _check_name(name)
+    data_dir = _check_data_dir(data_dir, name)
     if name == "digits":
         return _apply_split(split, _digits)
     if name.startswith("idx:"):
@@ -237,13 +302,27 @@ def load(
 ):
     """A batched ``tf.data.Dataset`` of float32 images in [0, 1] (and int labels when ``with_labels``).
 
-    ``shuffle`` defaults to True for splits whose name starts with ``train``; ``seed`` fixes the order.
     Everything here fits in memory, so the data are read once and served from memory.
+
+    Args:
+        name: a tfds image dataset (``"mnist"``, ...), ``"digits"`` or ``"idx:FOLDER"``.
+        split: tfds split syntax (``"train"``, ``"test[:8000]"``, ``"train[:50%]"``, ``"a+b"``).
+        batch_size: examples per batch, an integer >= 1.
+        with_labels: yield ``(images, labels)`` instead of images.
+        data_dir: tfds' data folder (tfds names only; None for tfds' default).
+        shuffle: True, False, or None for True on splits whose name starts with ``train``.
+        seed: fixes the shuffled order (an integer >= 0; None for a different order each run).
+        drop_remainder: drop the last batch when it is smaller than ``batch_size``.
     """
     import tensorflow as tf
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be an integer >= 1; received {batch_size!r}.")
+    if isinstance(batch_size, np.integer):
+        batch_size = int(batch_size)
+    check_positive_int("batch_size", batch_size)
+    with_labels = _check_bool("with_labels", with_labels)
+    shuffle = _check_bool("shuffle", shuffle, allow_none=True)
+    seed = _check_seed(seed)
+    drop_remainder = _check_bool("drop_remainder", drop_remainder)
     x, y = load_numpy(name, split, data_dir)
     if shuffle is None:
         shuffle = split.strip().startswith("train")
@@ -254,5 +333,6 @@ def load(
 
 
 def load_idx(folder, split="train", **kwargs):
-    """:func:`load` for a folder of MNIST-format IDX files."""
-    return load(f"idx:{folder}", split=split, **kwargs)
+    """:func:`load` for a folder of MNIST-format IDX files (``folder``: a path; other arguments as for
+    :func:`load`)."""
+    return load(f"idx:{_check_folder(folder)}", split=split, **kwargs)

@@ -130,3 +130,65 @@ def test_split_bounds_at_the_limits():
         np.testing.assert_array_equal(data.load_numpy("digits", split)[0], expected, err_msg=split)
     with pytest.raises(ValueError, match=r"'train\[1440:\]' selects no examples"):
         data.load_numpy("digits", "train[1440:]")
+
+
+# ----- argument checks --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        (dict(name=None), "`name`"),
+        (dict(name=5), "`name`"),
+        (dict(name=""), "`name`"),
+        (dict(name="idx:"), "`name` 'idx:'"),
+        (dict(split=None), "`split`"),
+        (dict(split=3), "`split`"),
+        (dict(split="  "), "`split`"),
+        (dict(batch_size=0), "`batch_size`"),
+        (dict(batch_size=-4), "`batch_size`"),
+        (dict(batch_size=1.5), "`batch_size`"),
+        (dict(batch_size="64"), "`batch_size`"),
+        (dict(batch_size=True), "`batch_size`"),
+        (dict(with_labels="yes"), "`with_labels`"),
+        (dict(with_labels=1), "`with_labels`"),
+        (dict(shuffle="no"), "`shuffle`"),
+        (dict(shuffle=0), "`shuffle`"),
+        (dict(seed=-1), "`seed`"),
+        (dict(seed=1.5), "`seed`"),
+        (dict(seed="0"), "`seed`"),
+        (dict(seed=True), "`seed`"),
+        (dict(drop_remainder="x"), "`drop_remainder`"),
+        (dict(data_dir=5), "`data_dir`"),
+        (dict(data_dir=""), "`data_dir`"),
+        (dict(data_dir="~/tensorflow_datasets"), r"`data_dir` is tfds' data folder and does not apply to 'digits'"),
+    ],
+)
+def test_load_validates_every_argument(kwargs, argument):
+    args = dict(name="digits", split="test")
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=argument) as info:
+        data.load(**args)
+    received = next(iter(kwargs.values()))
+    assert repr(received) in str(info.value) or f"{received!r}"[1:-1] in str(info.value)
+
+
+def test_load_accepts_numpy_integers_and_no_seed():
+    ds = data.load("digits", "test", batch_size=np.int64(100), seed=None, shuffle=np.bool_(True))
+    assert next(iter(ds)).shape == (100, 8, 8, 1)
+    assert len(list(data.load("digits", "test", batch_size=100, seed=np.int32(3)))) == 4
+
+
+@pytest.mark.parametrize("folder", [None, 5, ""])
+def test_load_idx_validates_the_folder(folder):
+    with pytest.raises(ValueError, match=r"`folder` must be a path"):
+        data.load_idx(folder)
+
+
+def test_tfds_names_validate_data_dir(tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    with pytest.raises(ValueError, match=r"`data_dir` must be a folder; .*a_file.* is a file"):
+        data.load("mnist", data_dir=a_file)
+    with pytest.raises(ValueError, match=r"`data_dir` must be a folder path .*received \[\]"):
+        data.load_numpy("mnist", "train", data_dir=[])
+    with pytest.raises(ValueError, match=r"`split` must be a string.*received None"):
+        data.tfds_dataset("mnist", None)
