@@ -219,6 +219,106 @@ def _check_seed(seed):
 
 
 # ----- tfds -----------------------------------------------------------------------------------
+# Before tfds downloads a dataset it does not have, the hosts it would download from are probed with a short
+# timeout: offline, tfds would otherwise retry each file for minutes before failing. The environment variable
+# KERAS_AE_DOWNLOAD_PROBE_TIMEOUT sets the probe's limit in seconds (0 turns the probe off).
+DOWNLOAD_PROBE_TIMEOUT = 4.0
+# Probed when tfds recorded no download URLs for a dataset: tfds' own bucket.
+_FALLBACK_DOWNLOAD_URL = "https://storage.googleapis.com/"
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "socks4": 1080, "socks5": 1080, "socks5h": 1080}
+
+
+def _probe_timeout():
+    raw = os.environ.get("KERAS_AE_DOWNLOAD_PROBE_TIMEOUT")
+    if raw is None:
+        return DOWNLOAD_PROBE_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        raise ValueError(
+            f"KERAS_AE_DOWNLOAD_PROBE_TIMEOUT must be a number of seconds >= 0 (0 turns the check off); "
+            f"received {raw!r}."
+        )
+    return value
+
+
+def _download_hosts(builder):
+    """The ``(host, port)`` pairs a download of ``builder``'s files connects to: the hosts of the URLs tfds
+    recorded for the dataset (tfds' own bucket when it recorded none), or the proxy ``requests`` would use
+    (``https_proxy``, ``http_proxy``, ``all_proxy``; ``no_proxy`` respected)."""
+    import urllib.parse
+    import urllib.request
+
+    urls = sorted(builder.url_infos or ()) or [_FALLBACK_DOWNLOAD_URL]
+    proxies = urllib.request.getproxies()
+    hosts = []
+    for url in urls:
+        parts = urllib.parse.urlsplit(url)
+        host, port = parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme)
+        if not host or not port:
+            continue
+        proxy = proxies.get(parts.scheme) or proxies.get("all")
+        if proxy and not urllib.request.proxy_bypass(host):
+            via = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+            host, port = via.hostname, via.port or _DEFAULT_PORTS.get(via.scheme, 80)
+        if host and (host, port) not in hosts:
+            hosts.append((host, port))
+    return hosts
+
+
+def _unreachable(hosts, timeout):
+    """``{(host, port): reason}`` for the hosts that do not accept a TCP connection within ``timeout`` seconds
+    in all (tried in parallel; name resolution, which has no timeout of its own, included)."""
+    import socket
+    import threading
+    import time
+
+    failures = {}
+
+    def connect(address):
+        try:
+            socket.create_connection(address, timeout=timeout).close()
+        except OSError as e:
+            failures[address] = f"{type(e).__name__}: {e}"
+
+    threads = {address: threading.Thread(target=connect, args=(address,), daemon=True) for address in hosts}
+    for thread in threads.values():
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for address, thread in threads.items():
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            failures.setdefault(address, f"no connection within {timeout:g} s")
+    return {address: failures[address] for address in hosts if address in failures}
+
+
+def _unavailable_hint(name):
+    return (
+        f"If this machine has no internet, prepare the dataset elsewhere and point `data_dir` at the folder "
+        f"holding it (keras_ae.data.load({name!r}, data_dir='~/tensorflow_datasets')), or, for MNIST-format "
+        f"data, load IDX files with keras_ae.data.load('idx:/path/to/folder') / load_idx(folder)."
+    )
+
+
+def _check_download_reachable(builder, name, split):
+    """Raise :class:`DatasetUnavailableError` within the probe timeout when tfds could not download
+    ``builder``'s files from here (a dataset with manual files and no recorded URLs is not probed)."""
+    timeout = _probe_timeout()
+    if timeout == 0 or (builder.MANUAL_DOWNLOAD_INSTRUCTIONS and not builder.url_infos):
+        return
+    failures = _unreachable(_download_hosts(builder), timeout)
+    if failures:
+        reasons = "; ".join(f"{host}:{port} ({reason})" for (host, port), reason in failures.items())
+        raise DatasetUnavailableError(
+            f"tfds has no prepared copy of {name!r} (split {split!r}) in {builder.data_dir} and could not download "
+            f"it from here: no connection to {reasons}. (Online but slow to connect? Set the environment variable "
+            f"KERAS_AE_DOWNLOAD_PROBE_TIMEOUT to more than {timeout:g} seconds, or to 0 to skip this check.)\n"
+            + _unavailable_hint(name)
+        )
+
+
 def _tfds_builder(name, data_dir):
     import tensorflow_datasets as tfds
 
@@ -234,6 +334,11 @@ def _tfds_builder(name, data_dir):
 def tfds_dataset(name, split, data_dir=None):
     """The raw tfds dataset (feature dicts) for ``name``/``split``; unknown names and failed downloads get
     clear errors (closest names; how to use ``data_dir`` or IDX files instead).
+
+    A dataset already prepared in ``data_dir`` is read without any network access. Otherwise the download hosts
+    are probed first (``DOWNLOAD_PROBE_TIMEOUT`` seconds), so that an offline machine gets
+    :class:`DatasetUnavailableError` within seconds instead of after minutes of tfds' download retries; a
+    machine that reaches them gets tfds' own download.
     """
     import tensorflow_datasets as tfds
 
@@ -241,7 +346,15 @@ def tfds_dataset(name, split, data_dir=None):
     if not isinstance(split, str) or not split.strip():
         raise ValueError(f"`split` must be a string such as 'train' or 'train[:50%]'; received {split!r}.")
     data_dir = _check_data_dir(data_dir, name)
-    _tfds_builder(name, data_dir)  # clear error for unknown names
+    builder = _tfds_builder(name, data_dir)  # clear error for unknown names
+    if not builder.is_prepared():
+        try:
+            # What tfds can serve without preparing anything (e.g. `tfds.testing.mock_data`'s examples) needs no
+            # network; otherwise this fails at once with "could not find data".
+            return tfds.load(name, split=split, data_dir=data_dir, shuffle_files=False, download=False)
+        except Exception:
+            pass
+        _check_download_reachable(builder, name, split)
     try:
         return tfds.load(name, split=split, data_dir=data_dir, shuffle_files=False)
     except Exception as e:
@@ -250,9 +363,7 @@ def tfds_dataset(name, split, data_dir=None):
             raise
         raise DatasetUnavailableError(
             f"tfds could not provide {name!r} (split {split!r}): {type(e).__name__}: {str(e).splitlines()[0][:300]}\n"
-            f"If this machine has no internet, prepare the dataset elsewhere and point `data_dir` at the folder "
-            f"holding it (keras_ae.data.load({name!r}, data_dir='~/tensorflow_datasets')), or, for MNIST-format "
-            f"data, load IDX files with keras_ae.data.load('idx:/path/to/folder') / load_idx(folder)."
+            + _unavailable_hint(name)
         ) from e
 
 

@@ -1,8 +1,13 @@
+import socket
+import threading
+import time
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from keras_ae import data
+from keras_ae.data import sources
 
 # The repository's MNIST sample (tests/fixtures/mnist): the first 1,000 images of the MNIST test set.
 SAMPLE_SIZE = 1000
@@ -95,17 +100,6 @@ def test_tfds_path_with_mock_data():
     assert y.shape == (8,)
 
 
-def test_download_failure_explains_data_dir_and_idx(monkeypatch):
-    import tensorflow_datasets as tfds
-
-    def no_network(*args, **kwargs):
-        raise ConnectionError("Failed to establish a new connection: [Errno 101] Network is unreachable")
-
-    monkeypatch.setattr(tfds, "load", no_network)
-    with pytest.raises(data.DatasetUnavailableError, match=r"(?s)data_dir.*idx:"):
-        data.load("mnist")
-
-
 # ----- split bounds (as in tfds: percentages in [-100%, 100%], integers in [-n, n]) -------------------
 @pytest.mark.parametrize(
     "split, message",
@@ -192,3 +186,105 @@ def test_tfds_names_validate_data_dir(tmp_path):
         data.load_numpy("mnist", "train", data_dir=[])
     with pytest.raises(ValueError, match=r"`split` must be a string.*received None"):
         data.tfds_dataset("mnist", None)
+
+
+# ----- tfds: an unavailable dataset fails fast, the download path stays tfds' own -------------------------
+@pytest.fixture
+def refusing_port():
+    """A loopback port bound but not listening: a connection to it is refused at once (an offline host)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()[1]
+
+
+@pytest.fixture
+def listening_port():
+    """A loopback port that accepts connections (a reachable download host)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        yield s.getsockname()[1]
+
+
+@pytest.fixture
+def download_calls(monkeypatch):
+    """Records every tfds download (``DatasetBuilder.download_and_prepare``), which fails as it would offline."""
+    import tensorflow_datasets as tfds
+
+    calls = []
+
+    def download_and_prepare(builder, *args, **kwargs):
+        calls.append(builder.name)
+        raise ConnectionError("Failed to establish a new connection: [Errno 101] Network is unreachable")
+
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", download_and_prepare)
+    monkeypatch.delenv("KERAS_AE_DOWNLOAD_PROBE_TIMEOUT", raising=False)
+    return calls
+
+
+def test_unavailable_dataset_fails_within_seconds(monkeypatch, tmp_path, refusing_port, download_calls):
+    monkeypatch.setattr(sources, "_download_hosts", lambda builder: [("127.0.0.1", refusing_port)])
+    start = time.monotonic()
+    with pytest.raises(data.DatasetUnavailableError) as info:
+        data.load("mnist", data_dir=tmp_path)
+    elapsed = time.monotonic() - start
+    assert elapsed < 10, f"took {elapsed:.1f} s"
+    assert download_calls == []  # tfds' download (and its minutes of retries) never started
+    message = str(info.value)
+    assert f"127.0.0.1:{refusing_port}" in message and "refused" in message.lower()
+    assert "'mnist'" in message and "data_dir" in message and "idx:" in message
+
+
+def test_probe_gives_up_on_a_host_that_never_answers(monkeypatch, tmp_path, download_calls):
+    """Name resolution has no timeout of its own: a probe that hangs is abandoned at the deadline."""
+    release = threading.Event()
+
+    def never_answers(*args, **kwargs):
+        release.wait(60)
+        raise OSError("released at the end of the test")
+
+    monkeypatch.setattr(sources, "_download_hosts", lambda builder: [("download.invalid", 443)])
+    monkeypatch.setattr(socket, "create_connection", never_answers)
+    monkeypatch.setenv("KERAS_AE_DOWNLOAD_PROBE_TIMEOUT", "0.5")
+    start = time.monotonic()
+    try:
+        with pytest.raises(data.DatasetUnavailableError, match=r"download\.invalid:443 \(no connection within 0\.5 s"):
+            data.load_numpy("mnist", "test", data_dir=tmp_path)
+    finally:
+        release.set()
+    assert time.monotonic() - start < 5 and download_calls == []
+
+
+def test_reachable_host_gets_the_tfds_download(monkeypatch, tmp_path, listening_port, download_calls):
+    monkeypatch.setattr(sources, "_download_hosts", lambda builder: [("127.0.0.1", listening_port)])
+    with pytest.raises(data.DatasetUnavailableError, match=r"(?s)tfds could not provide 'mnist'.*data_dir.*idx:"):
+        data.load("mnist", data_dir=tmp_path)
+    assert download_calls == ["mnist"]
+
+
+def test_probe_timeout_zero_skips_the_probe(monkeypatch, tmp_path, refusing_port, download_calls):
+    monkeypatch.setattr(sources, "_download_hosts", lambda builder: [("127.0.0.1", refusing_port)])
+    monkeypatch.setenv("KERAS_AE_DOWNLOAD_PROBE_TIMEOUT", "0")
+    with pytest.raises(data.DatasetUnavailableError, match="tfds could not provide"):
+        data.load("mnist", data_dir=tmp_path)
+    assert download_calls == ["mnist"]
+    monkeypatch.setenv("KERAS_AE_DOWNLOAD_PROBE_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match=r"KERAS_AE_DOWNLOAD_PROBE_TIMEOUT .*received 'soon'"):
+        data.load("mnist", data_dir=tmp_path)
+
+
+def test_download_hosts_follow_the_dataset_and_the_proxy(monkeypatch, tmp_path):
+    import tensorflow_datasets as tfds
+
+    for var in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
+        monkeypatch.delenv(var.upper(), raising=False)
+    builder = tfds.builder("mnist", data_dir=str(tmp_path))
+    assert sources._download_hosts(builder) == [("storage.googleapis.com", 443)]
+    assert sources._download_hosts(tfds.builder("fashion_mnist", data_dir=str(tmp_path))) == [
+        ("fashion-mnist.s3-website.eu-central-1.amazonaws.com", 80)
+    ]
+    monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
+    assert sources._download_hosts(builder) == [("proxy.example", 3128)]
+    monkeypatch.setenv("no_proxy", "storage.googleapis.com")
+    assert sources._download_hosts(builder) == [("storage.googleapis.com", 443)]
