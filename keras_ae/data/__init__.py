@@ -6,7 +6,12 @@ Names for :func:`load`:
 - ``idx:FOLDER``: a folder of MNIST-format IDX files (``train-*`` for ``train``, ``t10k-*`` for ``test``).
 
 Local sources accept the same split syntax as tfds: ``"test[:8000]"``, ``"test[8000:]"``, ``"train[:50%]"``,
-``"train+test"``. Every module of this package is imported and its ``__all__`` re-exported here.
+``"train+test"``, with tfds' bounds (percentages in [-100%, 100%], integers in [-n, n]; anything else is an error).
+
+A tfds dataset not yet prepared in ``data_dir`` is downloaded by tfds, after a check (a few seconds at most,
+``KERAS_AE_DOWNLOAD_PROBE_TIMEOUT``) that its download hosts answer: offline, :class:`DatasetUnavailableError`
+comes within seconds instead of after minutes of tfds' retries. Every module of this package is imported and its
+``__all__`` re-exported here.
 """
 
 from keras_ae._discovery import import_submodules
