@@ -38,7 +38,7 @@ def make(case, batch=3, seed=0):
     rng = np.random.default_rng(seed)
     for v in layer.trainable_weights:
         v.assign(0.4 * rng.standard_normal(v.shape).astype("float32"))
-    latent_shape = layer.compute_output_shape((batch,) + shape)
+    latent_shape = layer.inverse_shape((batch,) + shape)
     z = rng.standard_normal(latent_shape).astype("float32")
     return layer, z, shape
 
