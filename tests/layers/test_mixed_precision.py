@@ -1,5 +1,6 @@
 """Layers under mixed precision: log-determinants and quantizer distances stay float32, and the zoo models built on
-them (``realnvp_2d``, ``vq_vae``, which failed under both mixed policies on TensorFlow) train under them."""
+them (``realnvp_2d``, ``realnvp_image``, ``vq_vae``, which failed under both mixed policies on TensorFlow) train
+under them."""
 
 import numpy as np
 import pytest
@@ -98,7 +99,7 @@ def test_vector_quantizer_distances_and_codes_stay_float32(policy):
     np.testing.assert_allclose(keras.ops.convert_to_numpy(out), codes, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("name", ["realnvp_2d", "vq_vae"])
+@pytest.mark.parametrize("name", ["realnvp_2d", "realnvp_image", "vq_vae"])
 def test_zoo_model_trains_under_a_mixed_policy(name, global_policy):
     if name == "vq_vae" and global_policy == "mixed_float16" and keras.backend.backend() == "torch":
         import torch
