@@ -19,7 +19,8 @@ class LabelToImage(keras.layers.Layer):
     def __init__(self, height, width, channels=1, **kwargs):
         super().__init__(**kwargs)
         self.height, self.width, self.channels = int(height), int(width), int(channels)
-        self.dense = keras.layers.Dense(self.height * self.width * self.channels, name="embed")
+        self.dense = keras.layers.Dense(self.height * self.width * self.channels, name="embed",
+                                        dtype=self.dtype_policy)
 
     def build(self, input_shape):
         self.dense.build(input_shape)

@@ -31,6 +31,7 @@ def _check_positive_float(name, value):
     return v
 
 
+@register_serializable
 class Corruption(keras.layers.Layer):
     """Base class: ``call`` applies :meth:`corrupt` in training (or always, with ``always=True``)."""
 

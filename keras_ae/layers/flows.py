@@ -6,9 +6,16 @@ directions explicitly; the direction is never chosen by the ``training`` flag:
 * ``forward(z) -> (x, log_det)``: the generative direction, ``log_det = log|det dx/dz|`` per example;
 * ``inverse(x) -> (z, log_det)``: the normalizing direction, ``log_det = log|det dz/dx|`` per example.
 
-Log-determinants are float32 tensors of shape ``(batch,)``. ``call(x)`` is the normalizing direction and
-returns ``(z, log_det)``. Shapes are described on the data side: ``build(x_shape)`` and
-``compute_output_shape(x_shape) -> z_shape``; :meth:`FlowLayer.forward_shape` maps a latent shape back.
+Log-determinants are float32 tensors of shape ``(batch,)``, whatever the dtype policy; ``z`` and ``x`` keep the
+dtype of the input (the policy's compute dtype when the layer is called). ``call(x)`` is the normalizing
+direction and returns ``(z, log_det)``, and ``compute_output_shape(x_shape)`` / ``compute_output_spec`` declare
+both, so ``z, log_det = layer(keras.Input(...))`` works in a functional model. Shapes are described on the data
+side: ``build(x_shape)``; :meth:`FlowLayer.inverse_shape` maps a data shape to the latent one and
+:meth:`FlowLayer.forward_shape` maps it back.
+
+Under a mixed dtype policy the conditioner networks run in the compute dtype; log-determinants are summed in
+float32, and the parameters that enter them directly (``ActNorm``'s and ``InvertibleLinear``'s) are float32
+variables read without autocasting.
 
 A :class:`~keras_ae.models.flow.Flow` lists its layers in the normalizing order (data first):
 ``inverse`` runs ``layers[0].inverse`` first; ``forward`` runs them backwards.
@@ -81,8 +88,16 @@ class FlowLayer(TorchSafeForward, keras.layers.Layer):
         return self.inverse(inputs)
 
     def compute_output_shape(self, input_shape):
+        """Data-side shape -> ``(latent-side shape, log-det shape (batch,))``, what ``call`` returns."""
+        return tuple(self.inverse_shape(input_shape)), (input_shape[0],)
+
+    def compute_output_spec(self, inputs):
+        z_shape, log_det_shape = self.compute_output_shape(inputs.shape)
+        return keras.KerasTensor(z_shape, dtype=self.compute_dtype), keras.KerasTensor(log_det_shape, dtype="float32")
+
+    def inverse_shape(self, data_shape):
         """Data-side shape -> latent-side shape."""
-        return tuple(input_shape)
+        return tuple(data_shape)
 
     def forward_shape(self, latent_shape):
         """Latent-side shape -> data-side shape."""
@@ -102,7 +117,7 @@ def build_chain(flows, x_shape):
             raise ValueError(f"Every flow layer must be a keras_ae FlowLayer; received {type(layer).__name__}.")
         if not layer.built:
             layer.build(shape)
-        shape = tuple(layer.compute_output_shape(shape))
+        shape = tuple(layer.inverse_shape(shape))
     return shape
 
 
@@ -212,14 +227,16 @@ class AffineCoupling(FlowLayer):
             for i, f in enumerate(self.hidden):
                 k = self.kernel_size if i == 0 else 1
                 self.net.append(keras.layers.Conv2D(f, k, padding="same", activation=self.activation,
-                                                    name=f"conv_{i}"))
+                                                    name=f"conv_{i}", dtype=self.dtype_policy))
             self.net.append(keras.layers.Conv2D(out, self.kernel_size, padding="same", kernel_initializer="zeros",
-                                                name="conv_out"))
+                                                name="conv_out", dtype=self.dtype_policy))
             s = (None,) + shape[1:-1] + (c_in,)
         else:
             for i, h in enumerate(self.hidden):
-                self.net.append(keras.layers.Dense(h, activation=self.activation, name=f"dense_{i}"))
-            self.net.append(keras.layers.Dense(out, kernel_initializer="zeros", name="dense_out"))
+                self.net.append(keras.layers.Dense(h, activation=self.activation, name=f"dense_{i}",
+                                                   dtype=self.dtype_policy))
+            self.net.append(keras.layers.Dense(out, kernel_initializer="zeros", name="dense_out",
+                                               dtype=self.dtype_policy))
             s = (None, shape[-1])
         for layer in self.net:
             layer.build(s)
@@ -234,7 +251,8 @@ class AffineCoupling(FlowLayer):
             h = ops.concatenate([h, ops.ones_like(h[..., :1]) * b[None, :, :, :1]], axis=-1)
         for layer in self.net:
             h = layer(h)
-        raw_s, t = ops.split(h, 2, axis=-1)
+        # the conditioner runs in the policy's compute dtype; the affine map stays in the input's dtype
+        raw_s, t = ops.split(ops.cast(h, masked.dtype), 2, axis=-1)
         s = soft_clamp(raw_s, self.scale_clamp) * (1.0 - b)
         return t * (1.0 - b), s
 
@@ -354,6 +372,9 @@ class InvertibleLinear(FlowLayer):
     lower- and ``U`` strictly upper-triangular. On vectors it is an invertible dense layer; on images
     ``(batch, h, w, c)`` it is an invertible 1x1 convolution. ``log|det| = positions * sum(log_s)``.
     Initialised from the LU decomposition of a random rotation drawn with ``seed``.
+
+    ``W``, its inverse and the log-determinant are computed in float32 under any dtype policy (the LU factors
+    are never autocast); only the product with the input runs in the input's dtype.
     """
 
     def __init__(self, seed=0, **kwargs):
@@ -373,11 +394,13 @@ class InvertibleLinear(FlowLayer):
         self.positions = int(np.prod(shape[1:-1])) if len(shape) > 2 else 1
         init = {"permutation": p, "sign_s": np.sign(s), "lower": np.tril(lower, -1), "upper": np.triu(upper, 1),
                 "log_s": np.log(np.abs(s))}
-        self.perm = self.add_weight(shape=(c, c), name="permutation", trainable=False, initializer="zeros")
-        self.sign_s = self.add_weight(shape=(c,), name="sign_s", trainable=False, initializer="zeros")
-        self.lower = self.add_weight(shape=(c, c), name="lower", initializer="zeros")
-        self.upper = self.add_weight(shape=(c, c), name="upper", initializer="zeros")
-        self.log_s = self.add_weight(shape=(c,), name="log_s", initializer="zeros")
+        self.perm = self.add_weight(shape=(c, c), name="permutation", trainable=False, initializer="zeros",
+                                    autocast=False)
+        self.sign_s = self.add_weight(shape=(c,), name="sign_s", trainable=False, initializer="zeros",
+                                      autocast=False)
+        self.lower = self.add_weight(shape=(c, c), name="lower", initializer="zeros", autocast=False)
+        self.upper = self.add_weight(shape=(c, c), name="upper", initializer="zeros", autocast=False)
+        self.log_s = self.add_weight(shape=(c,), name="log_s", initializer="zeros", autocast=False)
         for var, key in ((self.perm, "permutation"), (self.sign_s, "sign_s"), (self.lower, "lower"),
                          (self.upper, "upper"), (self.log_s, "log_s")):
             var.assign(init[key].astype("float32"))
@@ -413,15 +436,18 @@ class ActNorm(FlowLayer):
     Data-dependent initialisation: :meth:`data_initialize` (called by ``Flow.fit`` on the first data it
     sees, once) sets ``bias`` and ``log_scale`` so the first batch comes out with zero mean and unit
     variance per channel. Until then it is the identity. The ``initialized`` flag is saved with the model.
+    Its variables are float32 and never autocast: the log-determinant is computed from the float32
+    ``log_scale``, and the affine map is applied in the input's dtype.
     """
 
     def build(self, input_shape):
         shape = _check_shape(input_shape, self, rank=(2, 4))
         c = shape[-1]
         self.positions = int(np.prod(shape[1:-1])) if len(shape) > 2 else 1
-        self.bias = self.add_weight(shape=(c,), name="bias", initializer="zeros")
-        self.log_scale = self.add_weight(shape=(c,), name="log_scale", initializer="zeros")
-        self.initialized = self.add_weight(shape=(), name="initialized", initializer="zeros", trainable=False)
+        self.bias = self.add_weight(shape=(c,), name="bias", initializer="zeros", autocast=False)
+        self.log_scale = self.add_weight(shape=(c,), name="log_scale", initializer="zeros", autocast=False)
+        self.initialized = self.add_weight(shape=(), name="initialized", initializer="zeros", trainable=False,
+                                           autocast=False)
         self.built = True
 
     @property
@@ -440,10 +466,12 @@ class ActNorm(FlowLayer):
         return ops.ones((ops.shape(t)[0],), "float32") * (self.positions * ops.sum(self.log_scale))
 
     def _forward(self, z):
-        return z * ops.exp(self.log_scale) + self.bias, self._log_det(z)
+        bias, log_scale = ops.cast(self.bias, z.dtype), ops.cast(self.log_scale, z.dtype)
+        return z * ops.exp(log_scale) + bias, self._log_det(z)
 
     def inverse(self, x):
-        return (x - self.bias) * ops.exp(-self.log_scale), -self._log_det(x)
+        bias, log_scale = ops.cast(self.bias, x.dtype), ops.cast(self.log_scale, x.dtype)
+        return (x - bias) * ops.exp(-log_scale), -self._log_det(x)
 
 
 @register_serializable
@@ -521,14 +549,19 @@ class LeakyReLUFlow(FlowLayer):
 class SigmoidFlow(FlowLayer):
     """Elementwise ``x = sigmoid(z)`` (data in (0, 1)); its inverse is the logit."""
 
+    @staticmethod
+    def _log_det(z):
+        """``sum log sigmoid'(z) = sum log sigmoid(z) + log sigmoid(-z)``, stable for large ``|z|``, in float32."""
+        z = ops.cast(z, "float32")
+        return sum_except_batch(-ops.softplus(-z) - ops.softplus(z))
+
     def _forward(self, z):
-        x = ops.sigmoid(z)
-        # log sigmoid(z) + log sigmoid(-z), stable for large |z|
-        return x, sum_except_batch(-ops.softplus(-z) - ops.softplus(z))
+        return ops.sigmoid(z), self._log_det(z)
 
     def inverse(self, x):
-        z = ops.log(x) - ops.log1p(-x)
-        return z, -sum_except_batch(-ops.softplus(-z) - ops.softplus(z))
+        x32 = ops.cast(x, "float32")  # the logit near 0 and 1 loses too much in half precision
+        z = ops.log(x32) - ops.log1p(-x32)
+        return ops.cast(z, x.dtype), -self._log_det(z)
 
 
 # ----- reshaping layers for multi-scale image flows -------------------------------------------------
@@ -544,8 +577,8 @@ class Squeeze(FlowLayer):
                              "Pad or crop the images, or squeeze fewer times.")
         self.built = True
 
-    def compute_output_shape(self, input_shape):
-        b, h, w, c = input_shape
+    def inverse_shape(self, data_shape):
+        b, h, w, c = data_shape
         return (b, h // 2, w // 2, 4 * c)
 
     def forward_shape(self, latent_shape):
@@ -566,6 +599,19 @@ class Squeeze(FlowLayer):
         return ops.reshape(t, (-1, 2 * h, 2 * w, c)), _zeros_log_det(z)
 
 
+def _adopt_policy(layers, policy):
+    """Give ``layers`` (and the flows nested in them) the dtype ``policy`` of the layer that holds them."""
+    for layer in layers:
+        if layer.dtype_policy.name != policy.name:
+            if layer.built:
+                raise ValueError(
+                    f"The inner flow layer {layer.name!r} is already built with dtype policy "
+                    f"{layer.dtype_policy.name!r}, but the FactorOut holding it has {policy.name!r}; inner layers "
+                    "take their holder's policy, so pass them unbuilt (or give both the same `dtype`).")
+            layer.dtype_policy = policy
+        _adopt_policy(getattr(layer, "flows", ()), policy)
+
+
 @register_serializable
 class FactorOut(FlowLayer):
     """Multi-scale step (RealNVP): keep the first ``c - c // 2`` channels flowing through ``flows``, factor the
@@ -573,6 +619,9 @@ class FactorOut(FlowLayer):
 
     ``inverse`` maps ``(batch, h, w, c)`` to a flat latent ``(batch, h*w*c)``: the inner flows' (flattened)
     output followed by the factored-out half. Nest a ``FactorOut`` inside ``flows`` for more scales.
+
+    The inner flows take this layer's dtype policy (nested ones included), so they must not be built yet
+    when their policy differs.
     """
 
     def __init__(self, flows, **kwargs):
@@ -581,6 +630,7 @@ class FactorOut(FlowLayer):
         if not flows:
             raise ValueError("FactorOut needs a non-empty list of inner flow layers.")
         self.flows = list(flows)
+        _adopt_policy(self.flows, self.dtype_policy)
 
     def build(self, input_shape):
         shape = _check_shape(input_shape, self, rank=(4,))
@@ -596,8 +646,8 @@ class FactorOut(FlowLayer):
         self.total = h * w * c
         self.built = True
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], int(np.prod(input_shape[1:])))
+    def inverse_shape(self, data_shape):
+        return (data_shape[0], int(np.prod(data_shape[1:])))
 
     def forward_shape(self, latent_shape):
         return (latent_shape[0],) + tuple(self.inner_in_shape[1:-1]) + (self.keep + self.factored_shape[-1],)

@@ -115,7 +115,7 @@ class GatedPixelCNNBlock(keras.layers.Layer):
     """One gated PixelCNN layer (van den Oord et al. 2016, 'Conditional image generation ...').
 
     Called on ``[vertical, horizontal]`` (both ``(batch, H, W, filters)`` except for the first block,
-    which may take any channel count) and returns the new ``[vertical, horizontal]``. Each stack is
+    which may take any channel count) and returns the new ``(vertical, horizontal)``. Each stack is
     gated, ``tanh(a) * sigmoid(b)``; the vertical stack feeds the horizontal one through a 1x1
     convolution; the horizontal stack has a residual connection (``residual=True``, needs matching
     channels). ``first=True`` makes the block causal on raw inputs (type A masks).
@@ -129,10 +129,13 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         self.residual = bool(residual)
         suffix = "A" if self.first else "B"
         k = self.kernel_size
-        self.vertical_conv = MaskedConv2D(2 * filters, (k, k), f"vertical_{suffix}", name="vertical_conv")
-        self.horizontal_conv = MaskedConv2D(2 * filters, (1, k), f"horizontal_{suffix}", name="horizontal_conv")
-        self.vertical_to_horizontal = keras.layers.Conv2D(2 * filters, 1, name="vertical_to_horizontal")
-        self.horizontal_out = keras.layers.Conv2D(filters, 1, name="horizontal_out")
+        policy = self.dtype_policy
+        self.vertical_conv = MaskedConv2D(2 * filters, (k, k), f"vertical_{suffix}", name="vertical_conv",
+                                          dtype=policy)
+        self.horizontal_conv = MaskedConv2D(2 * filters, (1, k), f"horizontal_{suffix}", name="horizontal_conv",
+                                            dtype=policy)
+        self.vertical_to_horizontal = keras.layers.Conv2D(2 * filters, 1, name="vertical_to_horizontal", dtype=policy)
+        self.horizontal_out = keras.layers.Conv2D(filters, 1, name="horizontal_out", dtype=policy)
         if not self.trainable:  # built frozen (e.g. deserialized with trainable=False): freeze the parts too
             for layer in (self.vertical_conv, self.horizontal_conv, self.vertical_to_horizontal, self.horizontal_out):
                 layer.trainable = False
@@ -163,11 +166,11 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         h_out = self.horizontal_out(self._gate(h_feat))
         if self.residual:
             h_out = h_out + h_in
-        return [v_out, h_out]
+        return v_out, h_out  # a tuple, as Keras' own multi-output layers (tf.data refuses a list structure)
 
     def compute_output_shape(self, input_shape):
         v_shape, h_shape = input_shape
-        return [tuple(v_shape[:-1]) + (self.filters,), tuple(h_shape[:-1]) + (self.filters,)]
+        return tuple(v_shape[:-1]) + (self.filters,), tuple(h_shape[:-1]) + (self.filters,)
 
     def get_config(self):
         config = super().get_config()

@@ -54,9 +54,14 @@ class VectorQuantizer(keras.layers.Layer):
         seed: seed of the random choice of encoder outputs for re-initialised codes.
 
     ``call(z, training=None, return_indices=False)`` returns the straight-through quantized tensor
-    (numerically the chosen codes), and with ``return_indices=True`` also the int32 code indices
-    (the input's shape without its last axis). It adds ``codebook_loss + beta * commitment_loss``
-    (without the codebook term when ``ema=True``).
+    (numerically the chosen codes), and with ``return_indices=True`` also the int32 code indices (the
+    input's shape without its last axis); ``compute_output_shape`` and ``compute_output_spec`` declare both.
+    It adds ``codebook_loss + beta * commitment_loss`` (without the codebook term when ``ema=True``).
+
+    The quantized tensor is float32 under every dtype policy, as declared: it is numerically the float32
+    codebook rows, and the losses computed from it stay exact (a half-precision layer after it casts it
+    on input). Under a mixed policy the codebook and its EMA statistics are float32 variables read without
+    autocasting, and distances, the losses and the EMA update are computed in float32.
     """
 
     def __init__(
@@ -106,10 +111,12 @@ class VectorQuantizer(keras.layers.Layer):
             shape=(self.num_embeddings, self.embedding_dim),
             initializer=keras.initializers.RandomUniform(-limit, limit, seed=self.seed),
             trainable=not self.ema,
+            autocast=False,
         )
         if self.ema:
             self.ema_cluster_size = self.add_weight(
-                name="ema_cluster_size", shape=(self.num_embeddings,), initializer="ones", trainable=False
+                name="ema_cluster_size", shape=(self.num_embeddings,), initializer="ones", trainable=False,
+                autocast=False,
             )
             # Starts equal to the codebook (with unit cluster sizes the EMA codebook equals it).
             self.ema_embed_sum = self.add_weight(
@@ -117,6 +124,7 @@ class VectorQuantizer(keras.layers.Layer):
                 shape=(self.num_embeddings, self.embedding_dim),
                 initializer=lambda shape, dtype=None: ops.copy(self.embeddings.value),
                 trainable=False,
+                autocast=False,
             )
         self.built = True
 
@@ -186,8 +194,16 @@ class VectorQuantizer(keras.layers.Layer):
             return out, indices
         return out
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
+    def compute_output_shape(self, input_shape, return_indices=False):
+        if return_indices:
+            return tuple(input_shape), tuple(input_shape[:-1])
+        return tuple(input_shape)
+
+    def compute_output_spec(self, inputs, training=None, return_indices=False):
+        shape = self.compute_output_shape(inputs.shape, return_indices=return_indices)
+        if return_indices:
+            return keras.KerasTensor(shape[0], dtype="float32"), keras.KerasTensor(shape[1], dtype="int32")
+        return keras.KerasTensor(shape, dtype="float32")
 
     # ----- numpy helpers ------------------------------------------------------------------------
     def codebook(self):

@@ -38,7 +38,7 @@ def make(case, batch=3, seed=0):
     rng = np.random.default_rng(seed)
     for v in layer.trainable_weights:
         v.assign(0.4 * rng.standard_normal(v.shape).astype("float32"))
-    latent_shape = layer.compute_output_shape((batch,) + shape)
+    latent_shape = layer.inverse_shape((batch,) + shape)
     z = rng.standard_normal(latent_shape).astype("float32")
     return layer, z, shape
 
@@ -154,3 +154,22 @@ def test_invalid_arguments():
         F.AffineCoupling("diagonal")
     with pytest.raises(ValueError, match="negative_slope"):
         F.LeakyReLUFlow(0.0)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_functional_model_keeps_log_det(case, tmp_path):
+    """``z, log_det = layer(keras.Input(...))``: both outputs are declared, survive saving, equal ``inverse``."""
+    layer, z, shape = make(case)
+    x = keras.ops.convert_to_numpy(layer.forward(z)[0])
+    inputs = keras.Input(shape)
+    latent, log_det = layer(inputs)
+    assert tuple(latent.shape) == layer.inverse_shape((None,) + shape) and tuple(log_det.shape) == (None,)
+    assert keras.backend.standardize_dtype(log_det.dtype) == "float32"
+    model = keras.Model(inputs, {"z": latent, "log_det": log_det})
+    model.save(tmp_path / "flow.keras")
+    reloaded = keras.saving.load_model(tmp_path / "flow.keras", safe_mode=True)
+    z_ref, ld_ref = (keras.ops.convert_to_numpy(t) for t in layer.inverse(x))
+    for m in (model, reloaded):
+        out = m.predict(x, verbose=0)
+        np.testing.assert_allclose(out["z"], z_ref, atol=1e-5)
+        np.testing.assert_allclose(out["log_det"], ld_ref, atol=1e-4)

@@ -37,6 +37,22 @@ def test_nearest_code_and_straight_through_values():
     assert idx.shape == (2, 4, 4) and idx.dtype == np.int32
     np.testing.assert_allclose(out, codebook[idx], atol=1e-5)
     assert layer.compute_output_shape((2, 4, 4, 3)) == (2, 4, 4, 3)
+    assert layer.compute_output_shape((2, 4, 4, 3), return_indices=True) == ((2, 4, 4, 3), (2, 4, 4))
+
+
+def test_functional_model_keeps_the_indices():
+    """``z, indices = layer(keras.Input(...), return_indices=True)`` declares both outputs and their dtypes."""
+    layer = _layer()
+    inputs = keras.Input((4, 4, 3))
+    quantized, indices = layer(inputs, return_indices=True)
+    assert (tuple(quantized.shape), tuple(indices.shape)) == ((None, 4, 4, 3), (None, 4, 4))
+    assert (quantized.dtype, indices.dtype) == ("float32", "int32")
+    model = keras.Model(inputs, [quantized, indices])
+    z = np.random.default_rng(1).normal(size=(2, 4, 4, 3)).astype("float32")
+    out, idx = model.predict(z, verbose=0)
+    out_ref, idx_ref = layer(z, return_indices=True)
+    np.testing.assert_array_equal(idx, _np(idx_ref))
+    np.testing.assert_allclose(out, _np(out_ref), atol=1e-6)
 
 
 @pytest.mark.parametrize("ema", [False, True])
