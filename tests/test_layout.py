@@ -178,6 +178,16 @@ def test_renamed_class_arguments_warn_and_still_work():
     assert flow.input_shape == (2,)
 
 
+def test_saving_does_not_touch_deprecated_attributes(tmp_path):
+    """Keras' saver visits every attribute in dir(model): the deprecated aliases are hidden from it (no warning)."""
+    for name in ("realnvp_2d", "conv_vae"):
+        model = zoo.create(name, **zoo.get_entry(name).test_kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FutureWarning)
+            model.save(tmp_path / f"{name}.keras")
+        assert "image_shape" not in dir(model) and "input_shape" in dir(model)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"gan_loss": "minimax"}, "Wasserstein"),
     ({"loss": "minimax"}, "Wasserstein"),

@@ -28,6 +28,10 @@ class KerasAEModel(keras.Model):
     value_range = None
     value_range_hint = "for this model"  # completes "images must lie in [lo, hi] ..."
     num_classes = None
+    deprecated_attributes = ("image_shape",)  # still work, with a warning; hidden from dir() (and Keras' saver)
+
+    def __dir__(self):
+        return [name for name in super().__dir__() if name not in self.deprecated_attributes]
 
     @property
     def input_shape(self):  # pragma: no cover - overridden

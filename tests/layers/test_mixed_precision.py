@@ -9,7 +9,7 @@ import keras
 
 from keras_ae import zoo
 from keras_ae.layers import ActNorm, AffineCoupling, FactorOut, InvertibleLinear, VectorQuantizer
-from keras_ae.testing import make_test_data
+from keras_ae.testing import make_check_data
 
 POLICIES = ("mixed_bfloat16", "mixed_float16")
 # z in the compute dtype against the same layer in float32 (a few roundings of 8 or 11 significant bits)
@@ -109,7 +109,7 @@ def test_zoo_model_trains_under_a_mixed_policy(name, global_policy):
                         "('slow_conv2d: grad_weight must be contiguous')")
     entry = zoo.registry.get_entry(name)
     model = zoo.create(name, **entry.test_kwargs)
-    data = make_test_data(model, entry.test_data, n=16)
+    data = make_check_data(model, entry.test_data, n=16)
     history = model.fit(data.x, data.y, batch_size=8, epochs=1, verbose=0).history
     assert model.dtype_policy.name == global_policy
     assert all(keras.backend.standardize_dtype(w.dtype) == "float32" for w in model.weights)

@@ -109,6 +109,7 @@ class Flow(TorchSafeForward, KerasAEModel):
         return (0.0, 1.0) if self.dequantize else None
 
     value_range_hint = "for an image flow, which dequantizes 8-bit pixels scaled to [0, 1]"
+    deprecated_attributes = ("image_shape", "event_shape")
 
     @property
     def event_size(self):
