@@ -98,7 +98,10 @@ class TorchSafeForward:
 @register_serializable
 class FlowLayer(TorchSafeForward, keras.layers.Layer):
     """Base class. Subclasses implement ``_forward`` (exposed as :meth:`forward`) and :meth:`inverse`
-    (and the shape methods if they reshape)."""
+    (and the shape methods if they reshape). A layer whose maps depend on the training flag (stochastic
+    estimators, state updated in training) sets ``takes_training = True`` and accepts ``training=None`` in both."""
+
+    takes_training = False
 
     def _forward(self, z):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -135,20 +138,26 @@ def build_chain(flows, x_shape):
     return shape
 
 
-def chain_inverse(flows, x):
-    """``x -> z`` through every layer; returns ``(z, sum of log|det dz/dx|)``."""
+def _training_kwargs(layer, training):
+    return {"training": training} if training is not None and layer.takes_training else {}
+
+
+def chain_inverse(flows, x, training=None):
+    """``x -> z`` through every layer; returns ``(z, sum of log|det dz/dx|)``. ``training`` is passed to the
+    layers that take it (``takes_training``)."""
     total = _zeros_log_det(x)
     for layer in flows:
-        x, ld = layer.inverse(x)
+        x, ld = layer.inverse(x, **_training_kwargs(layer, training))
         total = total + ld
     return x, total
 
 
-def chain_forward(flows, z):
-    """``z -> x`` through every layer in reverse; returns ``(x, sum of log|det dx/dz|)``."""
+def chain_forward(flows, z, training=None):
+    """``z -> x`` through every layer in reverse; returns ``(x, sum of log|det dx/dz|)``. ``training`` is passed to
+    the layers that take it (``takes_training``)."""
     total = _zeros_log_det(z)
     for layer in reversed(list(flows)):
-        z, ld = layer.forward(z)
+        z, ld = layer.forward(z, **_training_kwargs(layer, training))
         total = total + ld
     return z, total
 
