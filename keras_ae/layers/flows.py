@@ -138,8 +138,14 @@ def build_chain(flows, x_shape):
     return shape
 
 
+def training_kwargs(training):
+    """``{"training": training}``, or ``{}`` for ``None``: for calling sub-layers without overriding Keras' training
+    flag of the enclosing call (an explicit ``training=None`` would replace it for every layer called after)."""
+    return {} if training is None else {"training": training}
+
+
 def _training_kwargs(layer, training):
-    return {"training": training} if training is not None and layer.takes_training else {}
+    return training_kwargs(training) if layer.takes_training else {}
 
 
 def chain_inverse(flows, x, training=None):
@@ -214,14 +220,20 @@ class CouplingLayer(FlowLayer):
     ``mask`` is ``"half"`` or ``"alternating"`` for vectors ``(batch, dim)`` (an MLP conditioner with ``hidden``
     units), ``"checkerboard"`` or ``"channel"`` for images ``(batch, h, w, c)`` (a conv conditioner:
     ``kernel_size`` conv, 1x1 convs, ``kernel_size`` conv, with ``hidden`` filters; the mask is given to it as an
-    extra channel). ``parity=1`` swaps the two parts. The last conditioner layer starts at zero. Subclasses set
-    ``params_per_unit`` (an integer, or a property of their arguments) and transform with :meth:`conditioner`.
+    extra channel). ``parity=1`` swaps the two parts. The last conditioner layer starts at zero. ``dropout`` > 0
+    adds dropout after every hidden conditioner layer (active in training only; the layer then takes ``training``).
+    Subclasses set ``params_per_unit`` (an integer, or a property of their arguments) and transform with
+    :meth:`conditioner`.
     """
 
     params_per_unit = 2
 
-    def __init__(self, mask="half", parity=0, hidden=(64, 64), kernel_size=3, activation="relu", **kwargs):
+    def __init__(self, mask="half", parity=0, hidden=(64, 64), kernel_size=3, activation="relu", dropout=0.0,
+                 **kwargs):
         super().__init__(**kwargs)
+        self.dropout = float(dropout)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"`dropout` must lie in [0, 1); received {dropout!r}.")
         self.mask = check_choice("mask", mask, VECTOR_MASKS + IMAGE_MASKS)
         self.parity = check_choice("parity", int(parity), (0, 1))
         self.hidden = tuple(check_positive_int("hidden units", int(h)) for h in hidden)
@@ -248,12 +260,14 @@ class CouplingLayer(FlowLayer):
                 k = self.kernel_size if i == 0 else 1
                 self.net.append(keras.layers.Conv2D(f, k, padding="same", activation=self.activation,
                                                     name=f"conv_{i}"))
+                self._add_dropout(i)
             self.net.append(keras.layers.Conv2D(out, self.kernel_size, padding="same", kernel_initializer="zeros",
                                                 name="conv_out"))
             s = (None,) + shape[1:-1] + (c_in,)
         else:
             for i, h in enumerate(self.hidden):
                 self.net.append(keras.layers.Dense(h, activation=self.activation, name=f"dense_{i}"))
+                self._add_dropout(i)
             self.net.append(keras.layers.Dense(out, kernel_initializer="zeros", name="dense_out"))
             s = (None, shape[-1])
         for layer in self.net:
@@ -262,24 +276,32 @@ class CouplingLayer(FlowLayer):
         self._image = image
         self.built = True
 
+    @property
+    def takes_training(self):
+        return self.dropout > 0
+
+    def _add_dropout(self, i):
+        if self.dropout > 0:
+            self.net.append(keras.layers.Dropout(self.dropout, name=f"dropout_{i}"))
+
     def binary_mask(self, dtype):
         """The mask ``b`` (per-example shape) as a tensor: 1 marks the part that passes through."""
         return ops.convert_to_tensor(self._mask_np, dtype=dtype)
 
-    def conditioner(self, masked):
+    def conditioner(self, masked, training=None):
         """The conditioner's raw output ``(batch, ..., params_per_unit * c)`` for the masked input ``b*x``."""
         h = masked
         if self._image:
             b = self.binary_mask(masked.dtype)
             h = ops.concatenate([h, ops.ones_like(h[..., :1]) * b[None, :, :, :1]], axis=-1)
         for layer in self.net:
-            h = layer(h)
+            h = layer(h, **training_kwargs(training))
         return h
 
     def get_config(self):
         config = super().get_config()
         config.update(mask=self.mask, parity=self.parity, hidden=list(self.hidden), kernel_size=self.kernel_size,
-                      activation=self.activation)
+                      activation=self.activation, dropout=self.dropout)
         return config
 
 
@@ -296,27 +318,27 @@ class AffineCoupling(CouplingLayer):
     """
 
     def __init__(self, mask="half", parity=0, hidden=(64, 64), kernel_size=3, activation="relu", scale_clamp=3.0,
-                 **kwargs):
+                 dropout=0.0, **kwargs):
         super().__init__(mask=mask, parity=parity, hidden=hidden, kernel_size=kernel_size, activation=activation,
-                         **kwargs)
+                         dropout=dropout, **kwargs)
         self.scale_clamp = float(scale_clamp)
         if not self.scale_clamp > 0:
             raise ValueError(f"`scale_clamp` must be > 0; received {scale_clamp!r}.")
 
-    def _shift_log_scale(self, masked):
+    def _shift_log_scale(self, masked, training=None):
         b = self.binary_mask(masked.dtype)
-        raw_s, t = ops.split(self.conditioner(masked), 2, axis=-1)
+        raw_s, t = ops.split(self.conditioner(masked, training), 2, axis=-1)
         s = soft_clamp(raw_s, self.scale_clamp) * (1.0 - b)
         return t * (1.0 - b), s
 
-    def _forward(self, z):
+    def _forward(self, z, training=None):
         b = self.binary_mask(z.dtype)
-        t, s = self._shift_log_scale(z * b)
+        t, s = self._shift_log_scale(z * b, training)
         return z * ops.exp(s) + t, sum_except_batch(s)
 
-    def inverse(self, x):
+    def inverse(self, x, training=None):
         b = self.binary_mask(x.dtype)
-        t, s = self._shift_log_scale(x * b)
+        t, s = self._shift_log_scale(x * b, training)
         return (x - t) * ops.exp(-s), -sum_except_batch(s)
 
     def get_config(self):

@@ -22,7 +22,7 @@ import numpy as np
 from keras import ops
 
 from keras_ae.errors import check_choice, check_positive_int
-from keras_ae.layers.flows import FlowLayer, _check_shape, sum_except_batch
+from keras_ae.layers.flows import FlowLayer, _check_shape, sum_except_batch, training_kwargs
 from keras_ae.serialization import register_serializable
 
 
@@ -428,7 +428,7 @@ class InvertibleResidualBlock(FlowLayer):
         act = LIPSCHITZ_ACTIVATIONS[self.activation]
         h = x
         for i, layer in enumerate(self.net):
-            h = layer(h, training=training)
+            h = layer(h, **training_kwargs(training))
             if i < len(self.net) - 1:
                 h = act(h)
         return h
@@ -440,7 +440,7 @@ class InvertibleResidualBlock(FlowLayer):
             rows = [vjp(ops.ones_like(x) * eye[j]) for j in range(self.dim)]
             jac = ops.stack(rows, axis=1)  # (batch, dim, dim), row j = e_j^T J
             return ops.slogdet(ops.cast(jac, "float32") + ops.eye(self.dim, dtype="float32"))[1]
-        v = self.noise(x, training=training)
+        v = self.noise(x, **training_kwargs(training))
         w, total = v, ops.zeros((ops.shape(x)[0],), "float32")
         for k in range(1, self.n_terms + 1):
             w = vjp(w)

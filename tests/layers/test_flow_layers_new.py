@@ -30,6 +30,7 @@ CASES = {
     "spline_alternating": (lambda: S.SplineCoupling("alternating", parity=1, hidden=(8, 8), bins=2), (4,)),
     "spline_checkerboard": (lambda: S.SplineCoupling("checkerboard", hidden=(4,), bins=3), (4, 4, 2)),
     "spline_channel": (lambda: S.SplineCoupling("channel", parity=1, hidden=(4,), bins=4), (2, 2, 4)),
+    "spline_dropout": (lambda: S.SplineCoupling("alternating", hidden=(16,), bins=6, dropout=0.3), (3,)),
     "mas": (lambda: S.MaskedAutoregressiveSpline(hidden=(16, 16), bins=6), (4,)),
     "mas_reverse": (lambda: S.MaskedAutoregressiveSpline(hidden=(8,), reverse=True, bins=3, bound=2.0), (3,)),
     "iaf": (lambda: A.InverseAutoregressive(hidden=(16,)), (4,)),
@@ -268,6 +269,26 @@ def test_exact_estimator_and_fixed_point_solve_of_a_deep_residual_map():
     np.testing.assert_allclose(_np(ld), -np.linalg.slogdet(_jacobian(block.inverse, _np(x)))[1], atol=1e-4)
 
 
+def test_training_flag_of_a_flow_call_reaches_dropout_probes_and_power_iteration():
+    """``Flow.fit`` on TensorFlow and torch calls the model with ``training=True``; Keras hands that flag to the
+    sub-layers (dropout, probe noise, spectral normalization) unless a layer overrides it on the way."""
+    keras.utils.set_random_seed(0)
+    block = _random_residual(seed=6)
+    flow = Flow([S.SplineCoupling("half", hidden=(16,), bins=4, dropout=0.5), block], event_shape=(2,), seed=0)
+    for v in flow.flows[0].trainable_weights:
+        v.assign(np.random.default_rng(1).standard_normal(v.shape).astype("float32"))
+    block.net[0].u.assign(np.ones(16, "float32") / 4.0)
+    u0 = _np(block.net[0].u).copy()
+    x = np.random.default_rng(0).standard_normal((16, 2)).astype("float32")
+    np.testing.assert_array_equal(_np(flow(x, training=False)), _np(flow(x, training=False)))
+    np.testing.assert_array_equal(_np(block.net[0].u), u0)
+    assert not np.allclose(_np(flow(x, training=True)), _np(flow(x, training=True)))
+    assert not np.allclose(_np(block.net[0].u), u0)
+    for layer in (flow.flows[0], block):  # each stochastic part on its own
+        calls = [_np(layer.inverse(x, training=True)[1]) for _ in range(2)]
+        assert not np.allclose(*calls)
+
+
 def test_chain_inverse_passes_training_only_to_layers_that_take_it():
     block = _random_residual(seed=5)
     flows = [F.ActNorm(), block]
@@ -302,6 +323,21 @@ def test_spline_function_is_monotonic_exactly_invertible_and_linear_outside_the_
     np.testing.assert_allclose(ld, np.log(tape.gradient(yt, xt).numpy()), atol=1e-4)
     zero = [np.zeros_like(p) for p in params]
     np.testing.assert_allclose(_np(S.rational_quadratic_spline(x, *zero)[0]), x, atol=1e-5)
+
+
+def test_coupling_dropout_acts_in_training_only():
+    layer = S.SplineCoupling("half", hidden=(32,), bins=4, dropout=0.5)
+    layer.build((None, 2))
+    assert layer.takes_training and not S.SplineCoupling().takes_training
+    rng = np.random.default_rng(0)
+    for v in layer.trainable_weights:
+        v.assign(rng.standard_normal(v.shape).astype("float32"))
+    x = rng.standard_normal((16, 2)).astype("float32")
+    np.testing.assert_array_equal(_np(layer.inverse(x)[1]), _np(layer.inverse(x, training=False)[1]))
+    assert not np.allclose(_np(layer.inverse(x, training=True)[1]), _np(layer.inverse(x, training=True)[1]))
+    assert S.SplineCoupling.from_config(layer.get_config()).dropout == 0.5
+    with pytest.raises(ValueError, match=r"`dropout` must lie in \[0, 1\); received 1.0"):
+        S.SplineCoupling(dropout=1.0)
 
 
 def test_autoregressive_layers_have_triangular_jacobians():
