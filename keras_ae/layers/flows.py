@@ -23,6 +23,8 @@ A :class:`~keras_ae.models.flow.Flow` lists its layers in the normalizing order 
 
 __all__ = [
     "FlowLayer",
+    "CouplingLayer",
+    "AutoregressiveLayer",
     "AffineCoupling",
     "MaskedAutoregressive",
     "InvertibleLinear",
@@ -76,7 +78,10 @@ def _check_shape(shape, layer, rank=None):
 @register_serializable
 class FlowLayer(TorchSafeForward, keras.layers.Layer):
     """Base class. Subclasses implement ``_forward`` (exposed as :meth:`forward`) and :meth:`inverse`
-    (and the shape methods if they reshape)."""
+    (and the shape methods if they reshape). A layer whose maps depend on the training flag (stochastic
+    estimators, state updated in training) sets ``takes_training = True`` and accepts ``training=None`` in both."""
+
+    takes_training = False
 
     def _forward(self, z):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -121,20 +126,32 @@ def build_chain(flows, x_shape):
     return shape
 
 
-def chain_inverse(flows, x):
-    """``x -> z`` through every layer; returns ``(z, sum of log|det dz/dx|)``."""
+def training_kwargs(training):
+    """``{"training": training}``, or ``{}`` for ``None``: for calling sub-layers without overriding Keras' training
+    flag of the enclosing call (an explicit ``training=None`` would replace it for every layer called after)."""
+    return {} if training is None else {"training": training}
+
+
+def _training_kwargs(layer, training):
+    return training_kwargs(training) if layer.takes_training else {}
+
+
+def chain_inverse(flows, x, training=None):
+    """``x -> z`` through every layer; returns ``(z, sum of log|det dz/dx|)``. ``training`` is passed to the
+    layers that take it (``takes_training``)."""
     total = _zeros_log_det(x)
     for layer in flows:
-        x, ld = layer.inverse(x)
+        x, ld = layer.inverse(x, **_training_kwargs(layer, training))
         total = total + ld
     return x, total
 
 
-def chain_forward(flows, z):
-    """``z -> x`` through every layer in reverse; returns ``(x, sum of log|det dx/dz|)``."""
+def chain_forward(flows, z, training=None):
+    """``z -> x`` through every layer in reverse; returns ``(x, sum of log|det dx/dz|)``. ``training`` is passed to
+    the layers that take it (``takes_training``)."""
     total = _zeros_log_det(z)
     for layer in reversed(list(flows)):
-        z, ld = layer.forward(z)
+        z, ld = layer.forward(z, **_training_kwargs(layer, training))
         total = total + ld
     return z, total
 
@@ -184,21 +201,27 @@ def coupling_mask(mask, shape, parity=0):
     return np.ascontiguousarray(b)
 
 
-@register_serializable
-class AffineCoupling(FlowLayer):
-    """RealNVP affine coupling ``x = b*z + (1-b) * (z * exp(s(b*z)) + t(b*z))``.
+class CouplingLayer(FlowLayer):
+    """Base of the coupling layers: a binary mask ``b`` splits the input, and a conditioner network of the
+    passed-through part ``b*x`` gives ``params_per_unit`` parameters for every input unit.
 
-    ``mask`` is ``"half"`` or ``"alternating"`` for vectors ``(batch, dim)`` (an MLP conditioner with
-    ``hidden`` units), ``"checkerboard"`` or ``"channel"`` for images ``(batch, h, w, c)`` (a conv
-    conditioner: ``kernel_size`` conv, 1x1 convs, ``kernel_size`` conv, with ``hidden`` filters; the
-    mask is given to it as an extra channel). ``parity=1`` swaps the two parts. Log-scales are
-    soft-clamped to ``[-scale_clamp, scale_clamp]``; the last conditioner layer starts at zero, so the
-    layer starts as the identity.
+    ``mask`` is ``"half"`` or ``"alternating"`` for vectors ``(batch, dim)`` (an MLP conditioner with ``hidden``
+    units), ``"checkerboard"`` or ``"channel"`` for images ``(batch, h, w, c)`` (a conv conditioner:
+    ``kernel_size`` conv, 1x1 convs, ``kernel_size`` conv, with ``hidden`` filters; the mask is given to it as an
+    extra channel). ``parity=1`` swaps the two parts. The last conditioner layer starts at zero. ``dropout`` > 0
+    adds dropout after every hidden conditioner layer (active in training only; the layer then takes ``training``).
+    Subclasses set ``params_per_unit`` (an integer, or a property of their arguments) and transform with
+    :meth:`conditioner`.
     """
 
-    def __init__(self, mask="half", parity=0, hidden=(64, 64), kernel_size=3, activation="relu", scale_clamp=3.0,
+    params_per_unit = 2
+
+    def __init__(self, mask="half", parity=0, hidden=(64, 64), kernel_size=3, activation="relu", dropout=0.0,
                  **kwargs):
         super().__init__(**kwargs)
+        self.dropout = float(dropout)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"`dropout` must lie in [0, 1); received {dropout!r}.")
         self.mask = check_choice("mask", mask, VECTOR_MASKS + IMAGE_MASKS)
         self.parity = check_choice("parity", int(parity), (0, 1))
         self.hidden = tuple(check_positive_int("hidden units", int(h)) for h in hidden)
@@ -206,9 +229,6 @@ class AffineCoupling(FlowLayer):
             raise ValueError("`hidden` must list at least one layer width.")
         self.kernel_size = check_positive_int("kernel_size", kernel_size)
         self.activation = activation
-        self.scale_clamp = float(scale_clamp)
-        if not self.scale_clamp > 0:
-            raise ValueError(f"`scale_clamp` must be > 0; received {scale_clamp!r}.")
 
     def build(self, input_shape):
         shape = _check_shape(input_shape, self, rank=(2, 4))
@@ -220,7 +240,7 @@ class AffineCoupling(FlowLayer):
             raise ValueError(f"mask={self.mask!r} is for images (batch, h, w, c); vectors take "
                              f"'half' or 'alternating'. Received shape {shape}.")
         self._mask_np = coupling_mask(self.mask, shape[1:], self.parity)
-        out = 2 * shape[-1]
+        out = self.params_per_unit * shape[-1]
         self.net = []
         if image:
             c_in = shape[-1] + 1
@@ -228,6 +248,7 @@ class AffineCoupling(FlowLayer):
                 k = self.kernel_size if i == 0 else 1
                 self.net.append(keras.layers.Conv2D(f, k, padding="same", activation=self.activation,
                                                     name=f"conv_{i}", dtype=self.dtype_policy))
+                self._add_dropout(i)
             self.net.append(keras.layers.Conv2D(out, self.kernel_size, padding="same", kernel_initializer="zeros",
                                                 name="conv_out", dtype=self.dtype_policy))
             s = (None,) + shape[1:-1] + (c_in,)
@@ -235,6 +256,7 @@ class AffineCoupling(FlowLayer):
             for i, h in enumerate(self.hidden):
                 self.net.append(keras.layers.Dense(h, activation=self.activation, name=f"dense_{i}",
                                                    dtype=self.dtype_policy))
+                self._add_dropout(i)
             self.net.append(keras.layers.Dense(out, kernel_initializer="zeros", name="dense_out",
                                                dtype=self.dtype_policy))
             s = (None, shape[-1])
@@ -244,42 +266,86 @@ class AffineCoupling(FlowLayer):
         self._image = image
         self.built = True
 
-    def _shift_log_scale(self, masked):
-        b = ops.convert_to_tensor(self._mask_np, dtype=masked.dtype)
+    @property
+    def takes_training(self):
+        return self.dropout > 0
+
+    def _add_dropout(self, i):
+        if self.dropout > 0:
+            self.net.append(keras.layers.Dropout(self.dropout, name=f"dropout_{i}", dtype=self.dtype_policy))
+
+    def binary_mask(self, dtype):
+        """The mask ``b`` (per-example shape) as a tensor: 1 marks the part that passes through."""
+        return ops.convert_to_tensor(self._mask_np, dtype=dtype)
+
+    def conditioner(self, masked, training=None):
+        """The conditioner's raw output ``(batch, ..., params_per_unit * c)`` for the masked input ``b*x``."""
         h = masked
         if self._image:
+            b = self.binary_mask(masked.dtype)
             h = ops.concatenate([h, ops.ones_like(h[..., :1]) * b[None, :, :, :1]], axis=-1)
         for layer in self.net:
-            h = layer(h)
-        # the conditioner runs in the policy's compute dtype; the affine map stays in the input's dtype
-        raw_s, t = ops.split(ops.cast(h, masked.dtype), 2, axis=-1)
-        s = soft_clamp(raw_s, self.scale_clamp) * (1.0 - b)
-        return t * (1.0 - b), s
-
-    def _forward(self, z):
-        b = ops.convert_to_tensor(self._mask_np, dtype=z.dtype)
-        t, s = self._shift_log_scale(z * b)
-        return z * ops.exp(s) + t, sum_except_batch(s)
-
-    def inverse(self, x):
-        b = ops.convert_to_tensor(self._mask_np, dtype=x.dtype)
-        t, s = self._shift_log_scale(x * b)
-        return (x - t) * ops.exp(-s), -sum_except_batch(s)
+            h = layer(h, **training_kwargs(training))
+        # the conditioner runs in the policy's compute dtype; the transform stays in the input's dtype
+        return ops.cast(h, masked.dtype)
 
     def get_config(self):
         config = super().get_config()
         config.update(mask=self.mask, parity=self.parity, hidden=list(self.hidden), kernel_size=self.kernel_size,
-                      activation=self.activation, scale_clamp=self.scale_clamp)
+                      activation=self.activation, dropout=self.dropout)
+        return config
+
+
+@register_serializable
+class AffineCoupling(CouplingLayer):
+    """RealNVP affine coupling ``x = b*z + (1-b) * (z * exp(s(b*z)) + t(b*z))``.
+
+    Masks and conditioners as in :class:`CouplingLayer`: ``mask`` is ``"half"`` or ``"alternating"`` for vectors
+    ``(batch, dim)`` (an MLP conditioner with ``hidden`` units), ``"checkerboard"`` or ``"channel"`` for images
+    ``(batch, h, w, c)`` (a conv conditioner: ``kernel_size`` conv, 1x1 convs, ``kernel_size`` conv, with
+    ``hidden`` filters; the mask is given to it as an extra channel). ``parity=1`` swaps the two parts.
+    Log-scales are soft-clamped to ``[-scale_clamp, scale_clamp]``; the last conditioner layer starts at zero, so
+    the layer starts as the identity.
+    """
+
+    def __init__(self, mask="half", parity=0, hidden=(64, 64), kernel_size=3, activation="relu", scale_clamp=3.0,
+                 dropout=0.0, **kwargs):
+        super().__init__(mask=mask, parity=parity, hidden=hidden, kernel_size=kernel_size, activation=activation,
+                         dropout=dropout, **kwargs)
+        self.scale_clamp = float(scale_clamp)
+        if not self.scale_clamp > 0:
+            raise ValueError(f"`scale_clamp` must be > 0; received {scale_clamp!r}.")
+
+    def _shift_log_scale(self, masked, training=None):
+        b = self.binary_mask(masked.dtype)
+        raw_s, t = ops.split(self.conditioner(masked, training), 2, axis=-1)
+        s = soft_clamp(raw_s, self.scale_clamp) * (1.0 - b)
+        return t * (1.0 - b), s
+
+    def _forward(self, z, training=None):
+        b = self.binary_mask(z.dtype)
+        t, s = self._shift_log_scale(z * b, training)
+        return z * ops.exp(s) + t, sum_except_batch(s)
+
+    def inverse(self, x, training=None):
+        b = self.binary_mask(x.dtype)
+        t, s = self._shift_log_scale(x * b, training)
+        return (x - t) * ops.exp(-s), -sum_except_batch(s)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(scale_clamp=self.scale_clamp)
         return config
 
 
 # ----- masked autoregressive (MADE -> MAF) --------------------------------------------------------
-def made_masks(dim, hidden, reverse=False):
+def made_masks(dim, hidden, reverse=False, params_per_dim=2):
     """MADE masks (Germain et al. 2015) for inputs of ``dim`` with hidden widths ``hidden``.
 
     Input ``i`` has degree ``order[i]`` (1..dim, reversed when ``reverse``); hidden unit ``k`` of each layer
-    has degree ``1 + k % (dim - 1)`` (deterministic); the output for ``i`` (two units: shift, log-scale)
-    sees only inputs of smaller degree. Returns the list of (in, out) masks and the input degrees.
+    has degree ``1 + k % (dim - 1)`` (deterministic); the outputs for ``i`` (``params_per_dim`` units, laid out
+    parameter-major: unit ``p * dim + i``) see only inputs of smaller degree. Returns the list of (in, out) masks
+    and the input degrees.
     """
     degrees_in = np.arange(1, dim + 1)
     if reverse:
@@ -289,21 +355,22 @@ def made_masks(dim, hidden, reverse=False):
         d = 1 + np.arange(h) % max(dim - 1, 1)
         masks.append((d[None, :] >= prev[:, None]).astype("float32"))
         prev = d
-    out_deg = np.concatenate([degrees_in, degrees_in])
+    out_deg = np.tile(degrees_in, params_per_dim)
     masks.append((out_deg[None, :] > prev[:, None]).astype("float32"))
     return masks, degrees_in
 
 
-@register_serializable
-class MaskedAutoregressive(FlowLayer):
-    """Masked autoregressive affine layer (MAF, Papamakarios et al. 2017) on vectors ``(batch, dim)``.
-
-    ``x_i = z_i * exp(a_i(x_<i)) + m_i(x_<i)`` with ``m, a`` from one MADE network (``hidden`` widths).
-    ``inverse`` (density) is one pass; ``forward`` (sampling) takes ``dim`` passes. ``reverse=True``
-    uses the reversed variable order, so stacking alternate layers needs no permutation.
+class AutoregressiveLayer(FlowLayer):
+    """Base of the autoregressive layers on vectors ``(batch, dim)``: one MADE network (``hidden`` widths) gives
+    ``params_per_dim`` parameters for every dimension ``i`` from the dimensions before it (in the reversed order
+    when ``reverse``). With ``context_dim`` set, a context vector ``(batch, context_dim)`` is fed, unmasked, to the
+    first hidden layer. The last layer starts at zero. Subclasses set ``params_per_dim`` and transform with
+    :meth:`made`.
     """
 
-    def __init__(self, hidden=(64, 64), reverse=False, activation="relu", scale_clamp=3.0, **kwargs):
+    params_per_dim = 2
+
+    def __init__(self, hidden=(64, 64), reverse=False, activation="relu", context_dim=None, **kwargs):
         super().__init__(**kwargs)
         self.hidden = tuple(check_positive_int("hidden units", int(h)) for h in hidden)
         if not self.hidden:
@@ -311,16 +378,18 @@ class MaskedAutoregressive(FlowLayer):
         self.reverse = bool(reverse)
         self.activation = activation
         self._act = keras.activations.get(activation)
-        self.scale_clamp = float(scale_clamp)
+        if context_dim is not None:
+            context_dim = check_positive_int("context_dim", context_dim)
+        self.context_dim = context_dim
 
     def build(self, input_shape):
         shape = _check_shape(input_shape, self, rank=(2,))
         dim = shape[-1]
         if dim < 2:
-            raise ValueError(f"MaskedAutoregressive needs at least 2 dimensions to split autoregressively; "
+            raise ValueError(f"{type(self).__name__} needs at least 2 dimensions to split autoregressively; "
                              f"received shape {shape}.")
         self.dim = dim
-        masks, _ = made_masks(dim, self.hidden, self.reverse)
+        masks, _ = made_masks(dim, self.hidden, self.reverse, self.params_per_dim)
         self._masks = masks
         self.kernels, self.biases = [], []
         n_in = dim
@@ -332,15 +401,63 @@ class MaskedAutoregressive(FlowLayer):
                 initializer="zeros" if last else "glorot_uniform"))
             self.biases.append(self.add_weight(shape=(n_out,), name=f"bias_{i}", initializer="zeros"))
             n_in = n_out
+        if self.context_dim:
+            self.context_kernel = self.add_weight(shape=(self.context_dim, self.hidden[0]), name="context_kernel",
+                                                  initializer="glorot_uniform")
         self.built = True
 
-    def _shift_log_scale(self, x):
+    def _check_context(self, x, context):
+        if not self.context_dim:
+            if context is not None:
+                raise ValueError(f"{type(self).__name__} was built without a context (context_dim=None); "
+                                 "received a `context` tensor. Pass context_dim=... to condition on one.")
+            return None
+        if context is None:
+            raise ValueError(f"{type(self).__name__} has context_dim={self.context_dim}: pass `context` of shape "
+                             f"(batch, {self.context_dim}) to forward/inverse.")
+        context = ops.convert_to_tensor(context, dtype=x.dtype)
+        if len(context.shape) != 2 or context.shape[-1] != self.context_dim:
+            raise ValueError(f"`context` must have shape (batch, {self.context_dim}); "
+                             f"received {tuple(context.shape)}.")
+        return context
+
+    def made(self, x, context=None):
+        """The MADE output ``(batch, params_per_dim * dim)``, parameter-major: unit ``p * dim + i`` is parameter
+        ``p`` of dimension ``i`` and depends only on the dimensions before ``i`` (and on ``context``)."""
+        context = self._check_context(x, context)
         h = x
         last = len(self._masks) - 1
         for i, (k, b, m) in enumerate(zip(self.kernels, self.biases, self._masks)):
             h = ops.matmul(h, k * ops.convert_to_tensor(m, dtype=h.dtype)) + b
+            if i == 0 and context is not None:
+                h = h + ops.matmul(context, ops.cast(self.context_kernel, h.dtype))
             if i < last:
                 h = self._act(h)
+        return h
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(hidden=list(self.hidden), reverse=self.reverse, activation=self.activation)
+        if self.context_dim:
+            config.update(context_dim=self.context_dim)
+        return config
+
+
+@register_serializable
+class MaskedAutoregressive(AutoregressiveLayer):
+    """Masked autoregressive affine layer (MAF, Papamakarios et al. 2017) on vectors ``(batch, dim)``.
+
+    ``x_i = z_i * exp(a_i(x_<i)) + m_i(x_<i)`` with ``m, a`` from one MADE network (``hidden`` widths).
+    ``inverse`` (density) is one pass; ``forward`` (sampling) takes ``dim`` passes. ``reverse=True``
+    uses the reversed variable order, so stacking alternate layers needs no permutation.
+    """
+
+    def __init__(self, hidden=(64, 64), reverse=False, activation="relu", scale_clamp=3.0, **kwargs):
+        super().__init__(hidden=hidden, reverse=reverse, activation=activation, **kwargs)
+        self.scale_clamp = float(scale_clamp)
+
+    def _shift_log_scale(self, x):
+        h = self.made(x)
         shift, raw = h[:, : self.dim], h[:, self.dim:]
         return shift, soft_clamp(raw, self.scale_clamp)
 
@@ -358,8 +475,7 @@ class MaskedAutoregressive(FlowLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(hidden=list(self.hidden), reverse=self.reverse, activation=self.activation,
-                      scale_clamp=self.scale_clamp)
+        config.update(scale_clamp=self.scale_clamp)
         return config
 
 

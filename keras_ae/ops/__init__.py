@@ -12,5 +12,5 @@ are built in :mod:`keras_ae.data`.
 """
 
 from keras_ae.ops.arrays import batched, dataset_arrays, is_tf_dataset, to_numpy  # noqa: F401
-from keras_ae.ops.autodiff import input_gradient, jacobian_frobenius_sq  # noqa: F401
+from keras_ae.ops.autodiff import input_gradient, input_vjp, jacobian_frobenius_sq  # noqa: F401
 from keras_ae.ops.backend_call import TorchSafeForward, graph_function  # noqa: F401

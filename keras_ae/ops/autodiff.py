@@ -78,3 +78,43 @@ def jacobian_frobenius_sq(fn, x):
                 total = total + torch.square(g).reshape(g.shape[0], -1).sum(dim=-1)
         return total
     raise NotImplementedError(f"The contractive penalty by autodiff is not implemented for backend {backend!r}.")
+
+
+def input_vjp(fn, x):
+    """``(fn(x), vjp)`` with ``vjp(w) = w^T d fn(x) / dx`` (per example for batched ``fn``), on every backend.
+
+    The products stay differentiable in the weights of ``fn`` (and in ``x``) wherever gradients are being
+    recorded, so a loss built from them can be trained; ``fn`` is evaluated once for any number of products.
+    Like :func:`input_gradient`, but for arbitrary cotangents ``w`` that must not be differentiated through ``fn``
+    themselves (the invertible residual block's power-series log-determinant).
+    """
+    backend = keras.backend.backend()
+    x = ops.convert_to_tensor(x)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            y = fn(x)
+        return y, lambda w: tape.gradient(y, x, output_gradients=w)
+    if backend == "torch":
+        import torch
+
+        record = torch.is_grad_enabled()  # False under Keras' evaluate/predict: products needed, no graph kept
+        with torch.enable_grad():
+            xg = x if x.requires_grad else x.detach().requires_grad_(True)
+            y = fn(xg)
+
+        def vjp(w):
+            with torch.enable_grad():
+                (g,) = torch.autograd.grad(y, xg, grad_outputs=w, create_graph=record, retain_graph=True)
+            return g
+
+        return y, vjp
+    if backend == "jax":
+        import jax
+
+        y, pullback = jax.vjp(fn, x)
+        return y, lambda w: pullback(w)[0]
+    raise NotImplementedError(f"Vector-Jacobian products are implemented for the tensorflow, torch and jax "
+                              f"backends; got {backend!r}.")

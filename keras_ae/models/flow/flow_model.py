@@ -212,14 +212,16 @@ class Flow(TorchSafeForward, KerasAEModel):
         z = ops.cast(z, "float32")
         return -0.5 * sum_except_batch(ops.square(z)) - 0.5 * self.event_size * LOG_2PI
 
-    def _log_prob(self, x, noise_seed):
+    def _log_prob(self, x, noise_seed, training=None):
         h, ld_pre = self._preprocess(x, noise_seed)
-        z, ld = chain_inverse(self.flows, h)
+        z, ld = chain_inverse(self.flows, h, training=training)
         return self.base_log_prob(z) + ld + ld_pre
 
     def call(self, inputs, training=None):
+        # ``training`` goes on to the layers that take it (dropout, residual blocks' probes): on JAX, Keras' fit
+        # calls this method directly, so the flag would not reach them from Keras' call context
         x = self._check_call_shape(inputs)
-        return self._log_prob(x, self.seed_generator if training else self.eval_seed)
+        return self._log_prob(x, self.seed_generator if training else self.eval_seed, training=training)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         nll = -ops.cast(y_pred, "float32")
