@@ -201,6 +201,7 @@ def coupling_mask(mask, shape, parity=0):
     return np.ascontiguousarray(b)
 
 
+@register_serializable
 class CouplingLayer(FlowLayer):
     """Base of the coupling layers: a binary mask ``b`` splits the input, and a conditioner network of the
     passed-through part ``b*x`` gives ``params_per_unit`` parameters for every input unit.
@@ -360,6 +361,7 @@ def made_masks(dim, hidden, reverse=False, params_per_dim=2):
     return masks, degrees_in
 
 
+@register_serializable
 class AutoregressiveLayer(FlowLayer):
     """Base of the autoregressive layers on vectors ``(batch, dim)``: one MADE network (``hidden`` widths) gives
     ``params_per_dim`` parameters for every dimension ``i`` from the dimensions before it (in the reversed order

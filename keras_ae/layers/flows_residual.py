@@ -363,14 +363,15 @@ class InvertibleResidualBlock(FlowLayer):
         self.explicit = check_choice("explicit", explicit, ("inverse", "forward"))
         self.seed = seed
         self.eval_seed = int(eval_seed)
-        self.noise = ProbeNoise(self.probe, seed=seed, eval_seed=self.eval_seed, name="probe")
+        self.noise = ProbeNoise(self.probe, seed=seed, eval_seed=self.eval_seed, name="probe", dtype=self.dtype_policy)
 
     def build(self, input_shape):
         shape = _check_shape(input_shape, self, rank=(2,))
         self.dim = shape[-1]
         widths = self.hidden + (self.dim,)
         self.net = [SpectralNormDense(w, lipschitz=self.lipschitz, power_iterations=self.power_iterations,
-                                      name=f"dense_{i}" if i < len(self.hidden) else "dense_out")
+                                      name=f"dense_{i}" if i < len(self.hidden) else "dense_out",
+                                      dtype=self.dtype_policy)
                     for i, w in enumerate(widths)]
         s = (None, self.dim)
         for layer in self.net:
@@ -409,8 +410,8 @@ class InvertibleResidualBlock(FlowLayer):
         return total
 
     def _explicit(self, t, training):
-        y, vjp = input_vjp(lambda a: self.residual(a, training), t)
-        return t + y, self._log_det(t, vjp, training)
+        y, vjp = input_vjp(lambda a: ops.cast(self.residual(a, training), a.dtype), t)
+        return t + ops.cast(y, t.dtype), self._log_det(t, vjp, training)
 
     def _solve(self, y, training):
         """``x`` with ``x + g(x) = y``, by fixed-point iteration; returns ``(x, log det(I + J_g(x)))``."""
@@ -420,13 +421,15 @@ class InvertibleResidualBlock(FlowLayer):
             return step > self.tol
 
         def body(i, x, step):
-            new = y - self.residual(x, training)
+            # training=False: no power-iteration update inside the loop (state written in a JAX while_loop's body
+            # would leak its tracer); the log-determinant call below updates it once
+            new = y - ops.cast(self.residual(x, False), y.dtype)
             return i + 1, new, ops.max(ops.abs(new - x))
 
         _, x, _ = ops.while_loop(cond, body, (ops.convert_to_tensor(0), y, ops.convert_to_tensor(np.inf, y.dtype)),
                                  maximum_iterations=self.max_iterations)
         x = ops.stop_gradient(x)
-        _, vjp = input_vjp(lambda a: self.residual(a, training), x)
+        _, vjp = input_vjp(lambda a: ops.cast(self.residual(a, training), a.dtype), x)
         return x, self._log_det(x, vjp, training)
 
     def inverse(self, x, training=None):

@@ -175,8 +175,11 @@ class SplineCoupling(CouplingLayer):
         b = self.binary_mask(t.dtype)
         h = self.conditioner(t * b, training)
         params = ops.reshape(h, (-1,) + tuple(t.shape[1:]) + (self.params_per_unit,))
-        out, ld = rational_quadratic_spline(t, *_split_params(params, self.bins), inverse=inverse, bound=self.bound)
-        return t * b + ops.cast(out, t.dtype) * (1.0 - b), sum_except_batch(ld * (1.0 - b))
+        # the spline and its log-determinant in float32 (under a half-precision policy too)
+        params = ops.cast(params, "float32")
+        out, ld = rational_quadratic_spline(ops.cast(t, "float32"), *_split_params(params, self.bins),
+                                            inverse=inverse, bound=self.bound)
+        return t * b + ops.cast(out, t.dtype) * (1.0 - b), sum_except_batch(ld * ops.cast(1.0 - b, "float32"))
 
     def inverse(self, x, training=None):
         return self._transform(x, inverse=False, training=training)
@@ -221,8 +224,9 @@ class MaskedAutoregressiveSpline(AutoregressiveLayer):
 
     def _spline(self, conditioning, t, inverse, context):
         h = self.made(conditioning, context)  # parameter-major: (batch, P * dim)
-        params = ops.transpose(ops.reshape(h, (-1, self.params_per_dim, self.dim)), (0, 2, 1))
-        return rational_quadratic_spline(t, *_split_params(params, self.bins), inverse=inverse, bound=self.bound)
+        params = ops.transpose(ops.reshape(ops.cast(h, "float32"), (-1, self.params_per_dim, self.dim)), (0, 2, 1))
+        return rational_quadratic_spline(ops.cast(t, "float32"), *_split_params(params, self.bins), inverse=inverse,
+                                         bound=self.bound)
 
     def inverse(self, x, context=None):
         x = ops.convert_to_tensor(x)

@@ -62,7 +62,11 @@ CASES = {
         dict(init={"mask": "half", "hidden": (8,)}, shape=(2, 4), out=((2, 4), (2,))),
         dict(init={"mask": "checkerboard", "hidden": (4,)}, shape=(2, 4, 4, 2), out=((2, 4, 4, 2), (2,))),
     ],
+    "AutoregressiveLayer": [dict(init={}, abstract="abstract base class: its subclasses define the transform of the "
+                                                   "MADE's output, so only its config round trip can run")],
     "BlockMask": [dict(init={"size": 2, "always": True, "seed": 0}, shape=(2, 4, 4, 1), out=(2, 4, 4, 1))],
+    "CouplingLayer": [dict(init={}, abstract="abstract base class: its subclasses define the transform of the "
+                                             "conditioner's output, so only its config round trip can run")],
     "Corruption": [dict(init={}, shape=(2, 3), out=(2, 3),
                         off={"run_training_check": "abstract base class: corrupt(), which a training call runs, "
                                                   "is implemented by the subclasses (tested on their own)"})],
@@ -75,9 +79,15 @@ CASES = {
     "GaussianBlur": [dict(init={"sigma": 1.0, "always": True}, shape=(2, 6, 6, 2), out=(2, 6, 6, 2))],
     "GaussianNoise": [dict(init={"sigma": 0.1, "always": True, "seed": 0}, shape=(2, 5), out=(2, 5))],
     "GaussianSampling": [dict(init={"seed": 0}, shape=((2, 3), (2, 3)), out=(2, 3), losses=1)],
+    "InverseAutoregressive": [dict(init={"hidden": (8,)}, shape=(2, 3), out=((2, 3), (2,)))],
     "InvertibleLinear": [
         dict(init={"seed": 0}, shape=(2, 4), out=((2, 4), (2,))),
         dict(init={"seed": 1}, shape=(2, 3, 3, 4), out=((2, 3, 3, 4), (2,))),
+    ],
+    "InvertibleResidualBlock": [
+        dict(init={"hidden": (8,), "n_terms": 3, "seed": 0}, shape=(2, 3), out=((2, 3), (2,))),
+        dict(init={"hidden": (8,), "estimator": "exact", "explicit": "forward", "seed": 0}, shape=(2, 2),
+             out=((2, 2), (2,))),
     ],
     "KLSparsity": [dict(init={"rho": 0.1}, data=lambda: _unit_interval((2, 5)), out=(2, 5), losses=1)],
     "KSparse": [dict(init={"k": 2}, shape=(2, 5), out=(2, 5))],
@@ -85,6 +95,7 @@ CASES = {
     "LeakyReLUFlow": [dict(init={"negative_slope": 0.2}, data=lambda: _unit_interval((2, 4), -1.0, 1.0),
                            out=((2, 4), (2,)))],
     "MaskedAutoregressive": [dict(init={"hidden": (8,)}, shape=(2, 3), out=((2, 3), (2,)))],
+    "MaskedAutoregressiveSpline": [dict(init={"hidden": (8,), "bins": 4}, shape=(2, 3), out=((2, 3), (2,)))],
     "MaskedConv2D": [dict(init={"filters": 3, "kernel_size": 3, "mask_type": "A"}, shape=(2, 5, 5, 2),
                           out=(2, 5, 5, 3))],
     "MaxPoolingWithArgmax": [dict(init={"pool_size": 2}, shape=(2, 4, 4, 3), out=((2, 2, 2, 3), (2, 2, 2, 3)))],
@@ -95,7 +106,15 @@ CASES = {
     ],
     "Permute": [dict(init={"order": "random", "seed": 0}, shape=(2, 5), out=((2, 5), (2,)))],
     "PixelRemoval": [dict(init={"rate": 0.5, "always": True, "seed": 0}, shape=(2, 4, 4, 1), out=(2, 4, 4, 1))],
+    "PlanarFlow": [dict(init={}, shape=(2, 3), out=((2, 3), (2,)))],
+    "ProbeNoise": [dict(init={"seed": 0}, shape=(2, 3), out=(2, 3))],
+    "RadialFlow": [dict(init={}, shape=(2, 3), out=((2, 3), (2,)))],
     "SigmoidFlow": [dict(init={}, data=lambda: _unit_interval((2, 4)), out=((2, 4), (2,)))],
+    "SpectralNormDense": [dict(init={"units": 3, "lipschitz": 0.9}, shape=(2, 4), out=(2, 3))],
+    "SplineCoupling": [
+        dict(init={"mask": "half", "hidden": (8,), "bins": 4}, shape=(2, 4), out=((2, 4), (2,))),
+        dict(init={"mask": "checkerboard", "hidden": (4,), "bins": 4}, shape=(2, 4, 4, 2), out=((2, 4, 4, 2), (2,))),
+    ],
     "Squeeze": [dict(init={}, shape=(2, 4, 4, 1), out=((2, 2, 2, 4), (2,)))],
     "VectorQuantizer": [
         dict(init={"num_embeddings": 4, "embedding_dim": 3, "ema": True, "dead_code_threshold": 0.5, "seed": 0},
