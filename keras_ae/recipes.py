@@ -548,6 +548,7 @@ class _Runner:
             hist[k] = hist[k][:done] + [v]
         state["progress"][stage.name] = epoch
         state["seconds"] = state.get("seconds", 0.0) + seconds
+        state.setdefault("trained", []).append([stage.name, epoch, os.getpid()])  # who trained which epoch
         self.state = self.folder.commit(state, model, stage_index, epoch,
                                         before_rename=lambda: fault_point(f"checkpoint:{stage.name}:{epoch}"))
         self.write_history()
@@ -592,10 +593,14 @@ class _Runner:
         keras.utils.set_random_seed(epoch_seeds([ctx.seed, index], 0, 1)[0])
         start = time.perf_counter()
         history = stage.run(model, ctx, stage.epochs) or {}
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is not None and not optimizer.built:  # its variables in the checkpoint: a clean reload
+            optimizer.build(model.trainable_variables)
         state = self.state
         state["history"][stage.name] = {k: [float(v) for v in vs] for k, vs in history.items()}
         state["progress"][stage.name] = stage.epochs
         state["seconds"] = state.get("seconds", 0.0) + (time.perf_counter() - start)
+        state.setdefault("trained", []).append([stage.name, stage.epochs, os.getpid()])
         self.state = self.folder.commit(state, model, index, stage.epochs,
                                         before_rename=lambda: fault_point(f"checkpoint:{stage.name}:{stage.epochs}"))
         self.write_history()
@@ -686,8 +691,8 @@ def run(recipe, out=None, epochs=None, verbose=2, overwrite=False, stage_epochs=
             if entry is not state["checkpoint"]:  # fell back to the previous checkpoint: forget what followed it
                 state = _rewind(state, entry)
             model = load_model(path, safe_mode=True)
-            ctx.log(f"keras-ae: resuming {out} after epoch {entry['epoch']} of stage "
-                    f"{state['stages'][entry['stage_index']]!r}.")
+            print(f"keras-ae: resuming {out} after epoch {entry['epoch']} of stage "
+                  f"{state['stages'][entry['stage_index']]!r}.", file=sys.stderr, flush=True)
         stages = family.stages(model, ctx)
         state.setdefault("stages", [s.name for s in stages])
         _check_progress(state, stages, folder)
@@ -735,6 +740,8 @@ def _rewind(state, entry):
         else:
             state["progress"].pop(name, None)
             state["history"].pop(name, None)
+    kept = {(n, e) for n, e in ((name, state["progress"].get(name, 0)) for name in stages)}
+    state["trained"] = [t for t in state.get("trained", []) if t[1] <= dict(kept).get(t[0], 0)]
     state["checkpoint"], state["previous"] = entry, None
     state.pop("model_sha256", None)
     return state

@@ -84,6 +84,9 @@ class ZooHyperModel(kt.HyperModel):
             kwargs["epochs"] = int(hp.values["epochs"]) if "epochs" in hp.values else self.epochs
         if self.extra_callbacks is not None:
             kwargs["callbacks"] = list(self.extra_callbacks(model)) + list(kwargs.get("callbacks") or [])
+        fault = _fault_callback()
+        if fault is not None:
+            kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + [fault]
         x = _rebatch(x, batch_size)
         if validation_data is not None and _is_dataset(validation_data):
             validation_data = _rebatch(validation_data, batch_size)
@@ -100,3 +103,24 @@ def _rebatch(x, batch_size):
     if _is_dataset(x):  # a batched tf.data.Dataset: re-batch it to the tuned size
         return x.unbatch().batch(batch_size)
     return x
+
+
+def _fault_callback():
+    """With ``KERAS_AE_FAULT`` naming ``tune_batch:N`` (tests of crash safety, :func:`keras_ae.runs.fault_point`): a
+    callback counting this process's training batches, so the process can be killed in the middle of a trial."""
+    import os
+
+    from keras_ae.runs import FAULT_ENV, fault_point
+
+    if "tune_batch:" not in os.environ.get(FAULT_ENV, ""):
+        return None
+    import keras
+
+    class FaultPoint(keras.callbacks.Callback):
+        count = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            FaultPoint.count += 1
+            fault_point(f"tune_batch:{FaultPoint.count}")
+
+    return FaultPoint()
