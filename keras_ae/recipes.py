@@ -464,28 +464,6 @@ def make_checkpointer(runner, stage_index, stage):
     return Checkpointer()
 
 
-def make_image_summaries(family, ctx, log_dir):
-    """A callback writing ``family.summary_images`` to TensorBoard (``log_dir/images``) after every epoch."""
-
-    class ImageSummaries(_callback_base()):
-        def on_epoch_end(self, epoch, logs=None):
-            import numpy as np
-            import tensorflow as tf
-
-            images = family.summary_images(self.model, ctx)
-            if not images:
-                return
-            if not hasattr(self, "writer"):
-                self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "images"))
-            with self.writer.as_default():
-                for name, batch in images.items():
-                    batch = np.clip(np.asarray(batch, "float32"), 0.0, 1.0)
-                    tf.summary.image(name, batch, step=epoch, max_outputs=len(batch))
-            self.writer.flush()
-
-    return ImageSummaries()
-
-
 # ----- the runner -----------------------------------------------------------------------------------------
 def _stage_epochs(recipe, family, epochs=None, stage_epochs=None):
     plan = {family.main_stage: int(recipe.train["epochs"] if epochs is None else epochs)}
@@ -570,9 +548,10 @@ class _Runner:
             validation = evaluation_pipeline(*family.fit_arrays(model, ctx.test, ctx), batch_size=b)
         callbacks = [make_epoch_seeds(seed), keras.callbacks.TerminateOnNaN(raise_error=True)]
         if self.recipe.train["tensorboard"]:
-            log_dir = os.path.join(ctx.out, "tensorboard")
-            callbacks.append(keras.callbacks.TensorBoard(log_dir=log_dir, write_graph=False))
-            callbacks.append(make_image_summaries(family, ctx, log_dir))
+            from keras_ae.callbacks import TensorBoardLogger
+
+            callbacks.append(TensorBoardLogger(os.path.join(ctx.out, "tensorboard"),
+                                               images=lambda m: family.summary_images(m, ctx)))
         callbacks += family.training_callbacks(model, ctx)
         callbacks.append(make_checkpointer(self, index, stage))
         spe = int(self.recipe.train["steps_per_execution"])

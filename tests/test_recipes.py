@@ -199,3 +199,38 @@ def test_dataset_names_reach_every_family():
     assert patches.x.shape == (10, 10, 10, 1) and patches.x.min() >= 0.1 - 1e-6 and not patches.info.has_labels
     with pytest.raises(ValueError, match="two_moons"):
         load_arrays("two_moon", "train")
+
+
+def _summary_tags(folder):
+    import tensorflow as tf
+    from tensorflow.core.util import event_pb2
+
+    tags = {}
+    for path in folder.glob("events.out.tfevents.*"):
+        for record in tf.data.TFRecordDataset(str(path)):
+            event = event_pb2.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                tags.setdefault(value.tag, []).append((event.step, value.metadata.plugin_data.plugin_name, value))
+    return tags
+
+
+def test_tensorboard_scalars_and_images_per_epoch(tmp_path):
+    text = (ROOT / "zoo" / "conv_vae_digits.toml").read_text().replace("seed = 0\n", "seed = 0\ntensorboard = true\n", 1)
+    assert "tensorboard = true" in text
+    recipe = recipes.parse_recipe(text)
+    assert recipe.train["tensorboard"] is True
+    recipe.data.update(train_split="train[:64]", test_split="test[:16]")
+    recipe.model_args.update(filters=[4, 8], dense_units=8)
+    recipes.run(recipe, out=str(tmp_path), epochs=2, verbose=0)
+    board = tmp_path / "tensorboard"
+    train, validation, images = (_summary_tags(board / name) for name in ("train", "validation", "images"))
+    assert [step for step, plugin, _ in train["epoch_neg_elbo"]] == [0, 1]
+    assert {plugin for _, plugin, _ in train["epoch_loss"]} == {"scalars"} and "epoch_learning_rate" in train
+    assert set(validation) >= {"epoch_loss", "epoch_neg_elbo"}  # val_ metrics, on the same charts
+    for tag in ("reconstructions", "samples"):
+        steps = [step for step, plugin, _ in images[tag] if plugin == "images"]
+        assert steps == [0, 1], tag
+        import tensorflow as tf
+
+        strings = tf.make_ndarray(images[tag][0][2].tensor)
+        assert strings[0] == b"8" and strings[1] == b"8" and strings[2][:4] == b"\x89PNG"  # width, height, PNGs

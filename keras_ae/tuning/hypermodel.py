@@ -117,10 +117,11 @@ def _fault_callback():
     import keras
 
     class FaultPoint(keras.callbacks.Callback):
-        count = 0
-
         def on_train_batch_end(self, batch, logs=None):
-            FaultPoint.count += 1
-            fault_point(f"tune_batch:{FaultPoint.count}")
+            _BATCHES[0] += 1
+            fault_point(f"tune_batch:{_BATCHES[0]}")
 
     return FaultPoint()
+
+
+_BATCHES = [0]  # training batches of this process, over all trials

@@ -86,7 +86,8 @@ def test_bad_jobs_get_clear_errors(old, new, expected):
 
 
 def test_default_objective_per_family():
-    text = TINY.replace('beta = {min = 0.5, max = 2.0, sampling = "log"}', "").replace("latent_dim = {min = 2, max = 4}", "")
+    text = TINY.replace('beta = {min = 0.5, max = 2.0, sampling = "log"}', "").replace(
+        "latent_dim = {min = 2, max = 4}", "").replace("learning_rate = 3e-3", "learning_rate = {min = 1e-4, max = 1e-2}")
     cases = {("realnvp_2d", "two_moons"): ("val_nll", "min"), ("realnvp_image", "digits"): ("val_bits_per_dim", "min"),
              ("unet", "cells"): ("val_mean_iou", "max"), ("dense_gan", "ring_of_gaussians"): ("ring_quality", "max"),
              ("dcgan", "digits"): ("sample_fid", "min"), ("conv_ae", "digits"): ("val_loss", "min")}
