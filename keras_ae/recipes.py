@@ -355,11 +355,7 @@ class RunContext:
 
     def draw(self, name, plot, *args, **kwargs):
         """``plot(*args, path=..., **kwargs)`` into the run folder; the file name is recorded."""
-        import matplotlib.pyplot as plt
-
-        fig = plot(*args, path=self.path(name), **kwargs)
-        if fig is not None:
-            plt.close(fig)
+        plot(*args, path=self.path(name), **kwargs)  # a matplotlib Figure (no pyplot state to close)
         self.written.append(self.figure_prefix + name)
 
     def log(self, message):
