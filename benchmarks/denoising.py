@@ -15,6 +15,8 @@ import time
 
 import numpy as np
 
+from keras_ae.evaluation import restoration
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MNIST = os.environ.get("KERAS_AE_MNIST", str(ROOT.parent / "shared" / "data" / "mnist"))
 RESULTS = ROOT / "benchmarks" / "results"
@@ -28,8 +30,7 @@ SETTINGS = {
 
 
 def psnr(clean, other):
-    mse = np.mean((np.asarray(clean, "float64") - np.asarray(other, "float64")) ** 2, axis=tuple(range(1, clean.ndim)))
-    return float(np.mean(10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))))
+    return restoration.psnr(clean, other)
 
 
 def main():

@@ -16,26 +16,14 @@ import time
 
 import numpy as np
 
+from keras_ae.evaluation.restoration import filter_orientedness
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
 
 def orientedness(kernel, size):
-    """Mean over filters of the fraction of spectral energy within +-15 degrees of the filter's dominant
-    orientation (about 1/6 for an isotropic blob or noise, near 1 for a straight edge or grating)."""
-    scores = []
-    f = np.fft.fftshift(np.fft.fftfreq(size))
-    fy, fx = np.meshgrid(f, f, indexing="ij")
-    angle = np.arctan2(fy, fx) % np.pi
-    for row in kernel:
-        power = np.abs(np.fft.fftshift(np.fft.fft2(row.reshape(size, size) - row.mean()))) ** 2
-        power[size // 2, size // 2] = 0
-        best = 0.0
-        for a in np.linspace(0, np.pi, 36, endpoint=False):
-            d = np.abs((angle - a + np.pi / 2) % np.pi - np.pi / 2)
-            best = max(best, power[d < np.pi / 12].sum() / power.sum())
-        scores.append(best)
-    return float(np.mean(scores))
+    return filter_orientedness(kernel, size)
 
 
 def main():

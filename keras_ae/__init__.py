@@ -4,24 +4,56 @@
 ``keras.saving.load_model(path)`` works afterwards (``keras_ae.load_model`` does the same).
 
 Where things live: ``keras_ae/models/<family>/`` holds everything about one family (its model classes, networks,
-zoo constructors and figures); ``layers/``, ``networks.py``, ``ops/``, ``plotting/``, ``data/``, ``evaluation/`` are
-shared; ``zoo`` is the front door (``keras_ae.zoo.conv_vae(...)``).
+zoo constructors, figures and recipe); ``layers/``, ``networks.py``, ``ops/``, ``plotting/``, ``data/``, ``evaluation/``
+are shared; ``zoo`` is the front door (``keras_ae.zoo.conv_vae(...)``).
+
+In the ``keras-ae`` command-line process alone these imports wait until the first attribute is used (or the command
+needs them), so ``keras-ae --help`` answers without starting TensorFlow.
 """
 
 __version__ = "0.2.0.dev0"
 
-from keras_ae import _moved
+import os as _os
+import sys as _sys
 
-_moved.install()
+_LOADED = False
 
-from keras_ae.serialization import register_serializable, load_model  # noqa: E402,F401
-from keras_ae import losses  # noqa: E402,F401
-from keras_ae import ops  # noqa: E402,F401
-from keras_ae import layers  # noqa: E402,F401
-from keras_ae import networks  # noqa: E402,F401
-from keras_ae import plotting  # noqa: E402,F401
-from keras_ae import models  # noqa: E402,F401
-from keras_ae import zoo  # noqa: E402,F401
-from keras_ae import data  # noqa: E402,F401
-from keras_ae import evaluation  # noqa: E402,F401
-from keras_ae import callbacks  # noqa: E402,F401
+
+def _load():
+    """Import every module (registers the serializable classes, the zoo and the datasets)."""
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    from keras_ae import _moved
+
+    _moved.install()
+    g = globals()
+    from keras_ae.serialization import load_model, register_serializable
+
+    g.update(load_model=load_model, register_serializable=register_serializable)
+    import importlib
+
+    for name in ("losses", "ops", "layers", "networks", "plotting", "models", "zoo", "data", "evaluation",
+                 "callbacks"):
+        g[name] = importlib.import_module(f"keras_ae.{name}")
+
+
+def _command_line_process():
+    return _os.path.basename(_sys.argv[0] if _sys.argv and _sys.argv[0] else "") in ("keras-ae", "keras-ae.exe")
+
+
+# Submodules that import neither Keras nor TensorFlow: ``from keras_ae import recipes`` imports them alone.
+_LIGHT = {"cli", "errors", "recipes", "runs", "tuning", "_moved", "_discovery"}
+
+
+def __getattr__(name):
+    if not _LOADED and not name.startswith("__") and name not in _LIGHT:
+        _load()
+        if name in globals():
+            return globals()[name]
+    raise AttributeError(f"module 'keras_ae' has no attribute {name!r}")
+
+
+if not _command_line_process():
+    _load()

@@ -1,6 +1,6 @@
 """Keras callbacks for generative models."""
 
-__all__ = ["SampleGrid"]
+__all__ = ["SampleGrid", "TensorBoardLogger"]
 
 import inspect
 import os
@@ -50,3 +50,76 @@ class SampleGrid(keras.callbacks.Callback):
         path = os.path.join(self.directory, self.filename.format(epoch=epoch + 1))
         plot_samples(self._sample(), path, ncols=self.ncols, title=f"{self.model.name} epoch {epoch + 1}")
         self.paths.append(path)
+
+
+class TensorBoardLogger(keras.callbacks.Callback):
+    """Per-epoch TensorBoard summaries in Keras' layout, without the ``tensorboard`` package.
+
+    Scalars: ``log_dir/train`` gets ``epoch_<metric>`` for every training metric (and ``epoch_learning_rate``),
+    ``log_dir/validation`` the ``val_`` metrics under the same tags, so TensorBoard draws them on one chart.
+    Images: ``images(model)`` (optional) returns ``{name: images (N, H, W, C) in [0, 1]}`` written to
+    ``log_dir/images`` after every epoch (reconstructions, samples). Event files are written with TensorFlow's own
+    summary ops; view them with ``tensorboard --logdir log_dir``.
+    """
+
+    def __init__(self, log_dir, images=None):
+        super().__init__()
+        self.log_dir, self.images = os.fspath(log_dir), images
+        self._writers = {}
+
+    def _writer(self, name):
+        import tensorflow as tf
+
+        if name not in self._writers:
+            self._writers[name] = tf.summary.create_file_writer(os.path.join(self.log_dir, name))
+        return self._writers[name]
+
+    @staticmethod
+    def _metadata(plugin):
+        from tensorflow.core.framework import summary_pb2
+
+        return summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin))
+
+    def _scalars(self, run, values, step):
+        import tensorflow as tf
+
+        if not values:
+            return
+        with self._writer(run).as_default():
+            for tag, value in values.items():
+                tf.summary.write(f"epoch_{tag}", tf.constant(float(value), tf.float32), step=step,
+                                 metadata=self._metadata("scalars"))
+
+    def on_epoch_end(self, epoch, logs=None):
+        import numpy as np
+        import tensorflow as tf
+
+        logs = logs or {}
+        train = {k: v for k, v in logs.items() if not k.startswith("val_") and np.ndim(v) == 0}
+        lr = getattr(getattr(self.model, "optimizer", None), "learning_rate", None)
+        if lr is not None:
+            try:
+                train.setdefault("learning_rate", float(keras.ops.convert_to_numpy(lr)))
+            except (TypeError, ValueError):
+                pass
+        self._scalars("train", train, epoch)
+        self._scalars("validation", {k[4:]: v for k, v in logs.items() if k.startswith("val_") and np.ndim(v) == 0},
+                      epoch)
+        if self.images is not None:
+            batches = self.images(self.model) or {}
+            with self._writer("images").as_default():
+                for tag, batch in batches.items():
+                    batch = np.clip(np.asarray(batch, "float32"), 0.0, 1.0)
+                    if batch.ndim == 3:
+                        batch = batch[..., None]
+                    pngs = [tf.image.encode_png(tf.cast(tf.round(255 * b), tf.uint8)) for b in batch]
+                    h, w = batch.shape[1:3]
+                    tensor = tf.stack([tf.as_string(w), tf.as_string(h)] + pngs)
+                    tf.summary.write(tag, tensor, step=epoch, metadata=self._metadata("images"))
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}

@@ -1,4 +1,5 @@
-"""Recipes: TOML files (parsed as data, never executed) that record how a zoo model is trained.
+"""Recipes: TOML files (parsed as data, never executed) that record how a zoo model is trained, measured and drawn,
+and the one runner that executes them for every family.
 
 ```toml
 model = "conv_vae"                 # a zoo name
@@ -9,16 +10,28 @@ description = "..."                # optional
 latent_dim = 2                     # input_shape (and num_classes) default to the data's
 
 [data]
-dataset = "digits"                 # keras_ae.data name: tfds name, "digits", "idx:FOLDER"
+dataset = "digits"                 # any keras_ae.data name: tfds, "digits", "idx:FOLDER", "two_moons", "cells", ...
 train_split = "train"
-test_split = "test"                # evaluation split, also used as validation data ("" for none)
-batch_size = 64
+test_split = "test"                # measured on; also the validation data where the family has a validation loss
+batch_size = 64                    # ("" for no test split)
 data_dir = ""                      # tfds data_dir ("" for the default)
 
 [train]
-epochs = 30
-seed = 0
+epochs = 30                        # epochs of the family's main stage
+seed = 0                           # weights, data order and noise of every epoch derive from it
+stages = {prior = 20}              # epochs of the family's other stages (VQ-VAE: prior; stacked AE: pretrain)
+tensorboard = false                # scalars and image summaries per epoch in OUT/tensorboard
+steps_per_execution = 1            # batches per compiled call (speed only)
+
+[options]                          # the family's own settings (see `keras-ae describe MODEL`), e.g. for a GAN:
+fid_samples = 2000                 # generated images per domain FID
 ```
+
+How a model is trained, measured and drawn is its family's: ``keras_ae/models/<family>/<family>_recipe.py`` defines
+a :class:`FamilyRecipe` subclass (its stages, measures, figures and default tuning objective) registered with
+:func:`register_family_recipe`; the runner discovers these modules, so adding a family touches nothing here.
+:func:`run` writes the run folder of :mod:`keras_ae.runs` (lock, atomic state, resume from the last finished epoch or
+stage with the full history, deterministic epochs).
 """
 
 import dataclasses
@@ -33,17 +46,21 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from keras_ae.errors import check_toml_table
+from keras_ae.errors import check_toml_table, closest
 
+# Every key a recipe may hold, in one table (runner settings; a family's own keys live in its `options`).
 SCHEMA = {
-    "": {"model": str, "out": str, "description": str, "model_args": dict, "data": dict, "train": dict},
+    "": {"model": str, "out": str, "description": str, "model_args": dict, "data": dict, "train": dict,
+         "options": dict},
     "data": {"dataset": str, "train_split": str, "test_split": str, "batch_size": int, "data_dir": str},
-    "train": {"epochs": int, "seed": int},
+    "train": {"epochs": int, "seed": int, "stages": dict, "tensorboard": bool, "steps_per_execution": int},
 }
 DEFAULTS = {
     "data": {"train_split": "train", "test_split": "test", "batch_size": 128, "data_dir": ""},
-    "train": {"epochs": 10, "seed": 0},
+    "train": {"epochs": 10, "seed": 0, "stages": {}, "tensorboard": False, "steps_per_execution": 1},
 }
+# Keys whose value changes what a run computes: a rerun into a folder holding another setting is refused.
+FINGERPRINT = {"data": ("dataset", "train_split", "test_split", "batch_size", "data_dir"), "train": ("seed",)}
 
 
 class RecipeError(ValueError):
@@ -54,6 +71,12 @@ def _check_table(table, section, source):
     check_toml_table(table, SCHEMA[section], section, source, RecipeError)
 
 
+def _check_count(name, value, source, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise RecipeError(f"{source}: {name} must be an integer >= {minimum}; received {value!r}.")
+    return value
+
+
 @dataclasses.dataclass
 class Recipe:
     model: str
@@ -61,6 +84,7 @@ class Recipe:
     model_args: dict
     data: dict
     train: dict
+    options: dict = dataclasses.field(default_factory=dict)
     description: str = ""
     source: str = "<recipe>"
 
@@ -68,6 +92,46 @@ class Recipe:
         d = dataclasses.asdict(self)
         d.pop("source")
         return d
+
+    def fingerprint(self):
+        """What a run of this recipe computes, epochs apart (those may grow on a rerun)."""
+        out = {"model": self.model, "model_args": _plain(self.model_args), "options": _plain(self.options)}
+        for section, keys in FINGERPRINT.items():
+            out[section] = {k: getattr(self, section)[k] for k in keys}
+        return out
+
+    def check(self):
+        """Validate values in range and names against the model's family (before any work)."""
+        source = self.source
+        _check_count("[train] epochs", self.train["epochs"], source)
+        _check_count("[data] batch_size", self.data["batch_size"], source)
+        _check_count("[train] steps_per_execution", self.train["steps_per_execution"], source)
+        _check_count("[train] seed", self.train["seed"], source, minimum=0)
+        if not isinstance(self.data["dataset"], str) or not self.data["dataset"].strip():
+            raise RecipeError(f"{source}: [data] dataset must name a dataset (e.g. \"digits\"); received "
+                              f"{self.data['dataset']!r}.")
+        family = family_recipe(self.model)
+        stages = family.stage_names(self.model)
+        for name, epochs in self.train["stages"].items():
+            if name not in stages:
+                near = closest(name, list(stages), n=1)
+                hint = f" Did you mean {near[0]!r}?" if near else ""
+                valid = ", ".join(sorted(stages)) or f"none besides the main stage ({family.main_stage!r}, whose " \
+                                                   f"epochs are [train] epochs)"
+                raise RecipeError(f"{source}: unknown stage {name!r} in [train] stages for {self.model} (family "
+                                  f"{family.family!r}).{hint} Stages: {valid}.")
+            _check_count(f"[train] stages.{name}", epochs, source)
+        types = {k: v[0] for k, v in family.options.items()}
+        check_toml_table(self.options, types, "options", source, RecipeError)
+        return self
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def parse_recipe(text, source="<recipe>"):
@@ -87,151 +151,630 @@ def parse_recipe(text, source="<recipe>"):
     from keras_ae import zoo
 
     zoo.get_entry(raw["model"])  # unknown model -> closest names
-    return Recipe(
+    train = {**DEFAULTS["train"], **raw.get("train", {})}
+    train["stages"] = dict(train["stages"])
+    recipe = Recipe(
         model=raw["model"],
         out=raw.get("out", os.path.join("runs", raw["model"])),
         model_args=dict(raw.get("model_args", {})),
         data=data,
-        train={**DEFAULTS["train"], **raw.get("train", {})},
+        train=train,
+        options=dict(raw.get("options", {})),
         description=raw.get("description", ""),
         source=source,
     )
+    return recipe.check()
 
 
 def load_recipe(path):
-    with open(path, "rb") as f:
-        text = f.read().decode("utf-8")
-    return parse_recipe(text, source=str(path))
-
-
-def _constructor_args(name, model_args, x, y):
-    """Fill ``input_shape`` and ``num_classes`` from the data when the constructor takes them."""
-    from keras_ae import zoo
-
-    params = inspect.signature(zoo.get_entry(name).fn).parameters
-    args = dict(model_args)
-    if "input_shape" in params and "input_shape" not in args:
-        args["input_shape"] = tuple(int(s) for s in x.shape[1:])
-    if "num_classes" in params and "num_classes" not in args and y is not None:
-        args["num_classes"] = int(y.max()) + 1
-    return args
-
-
-def _figures(model, x_test, y_test, out, seed):
-    """Write the figures the model supports; return their file names."""
-    import numpy as np
-
-    from keras_ae import plotting
-
-    written = []
-
-    def draw(name, plot, *args, **kwargs):
-        plot(*args, path=os.path.join(out, name), **kwargs)
-        written.append(name)
-
-    n = min(len(x_test), 10)
-    labels = y_test[:n] if getattr(model, "needs_labels", False) else None
-    extra = () if labels is None else (labels,)
-    if hasattr(model, "reconstruct"):
-        draw("reconstructions.png", plotting.plot_reconstructions, x_test[:n], model.reconstruct(x_test[:n], *extra))
-    if hasattr(model, "encode"):
-        m = min(len(x_test), 2000)
-        codes = model.encode(x_test[:m], *(() if labels is None else (y_test[:m],)))
-        draw("latent.png", plotting.plot_latent, codes, y_test[:m])
-        if getattr(model, "latent_dim", None) == 2 and hasattr(model, "sample"):
-            if labels is None:
-                decode = model.decode
-            else:
-                first = int(y_test[0])
-                decode = lambda z: model.decode(z, np.full(len(z), first))  # noqa: E731
-            draw("manifold.png", plotting.plot_manifold, decode)
-    if hasattr(model, "sample"):
-        if getattr(model, "needs_labels", False):
-            k = model.num_classes
-            images = model.sample(k * 8, labels=np.repeat(np.arange(k), 8), seed=seed)
-            draw("samples.png", plotting.plot_samples, images, ncols=8, title="samples (one class per row)")
-        else:
-            draw("samples.png", plotting.plot_samples, model.sample(64, seed=seed))
-    return written
-
-
-def run(recipe, out=None, epochs=None, verbose=2):
-    """Train ``recipe`` and write model.keras, history.json, metrics.json and figures to ``out``.
-
-    Training is interruption-safe: a killed run resumes from its last finished epoch when rerun
-    (``BackupAndRestore`` in ``out/backup``). Returns the metrics dict.
-    """
-    import keras
-    import numpy as np
-
-    from keras_ae import data, plotting, zoo
-
-    out = out or recipe.out
-    os.makedirs(out, exist_ok=True)
-    epochs = int(epochs if epochs is not None else recipe.train["epochs"])
-    seed = int(recipe.train["seed"])
-    d = recipe.data
-    data_dir = d["data_dir"] or None
-    keras.utils.set_random_seed(seed)
-
-    x_train, y_train = data.load_numpy(d["dataset"], d["train_split"], data_dir)
-    x_test, y_test = (data.load_numpy(d["dataset"], d["test_split"], data_dir) if d["test_split"] else (None, None))
-    args = _constructor_args(recipe.model, recipe.model_args, x_train, y_train)
-    model = zoo.create(recipe.model, **args)
-    labels = getattr(model, "needs_labels", False)
-
-    import tensorflow as tf
-
-    def dataset(x, y, shuffle):
-        ds = tf.data.Dataset.from_tensor_slices((x, y) if labels else x)
-        if shuffle:
-            ds = ds.shuffle(len(x), seed=seed)
-        return ds.batch(d["batch_size"]).prefetch(tf.data.AUTOTUNE)
-
-    validation = dataset(x_test, y_test, False) if x_test is not None else None
-    callbacks = [
-        keras.callbacks.TerminateOnNaN(raise_error=True),
-        # double_checkpoint: a kill while the weights are being written falls back to the previous backup
-        keras.callbacks.BackupAndRestore(os.path.join(out, "backup"), double_checkpoint=True),
-    ]
-    start = time.perf_counter()
-    history = model.fit(dataset(x_train, y_train, True), validation_data=validation, epochs=epochs,
-                        callbacks=callbacks, verbose=verbose, shuffle=False)  # the dataset shuffles itself
-    seconds = time.perf_counter() - start
-    model.save(os.path.join(out, "model.keras"))
-    hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-    with open(os.path.join(out, "history.json"), "w") as f:
-        json.dump(hist, f, indent=1)
-
-    metrics = {}
-    if validation is not None:
-        metrics = {f"test_{k}": float(v) for k, v in model.evaluate(validation, verbose=0, return_dict=True).items()}
-    metrics["setting"] = {
-        "recipe": recipe.source, "model": recipe.model, "model_args": {k: (list(v) if isinstance(v, tuple) else v)
-                                                                       for k, v in args.items()},
-        "dataset": d["dataset"], "train_split": d["train_split"], "test_split": d["test_split"],
-        "train_examples": int(len(x_train)), "test_examples": int(len(x_test)) if x_test is not None else 0,
-        "epochs": epochs, "batch_size": d["batch_size"], "seed": seed, "backend": keras.backend.backend(),
-        "train_seconds": round(seconds, 2),
-    }
-    if x_test is not None:
-        metrics["figures"] = _figures(model, x_test, y_test, out, seed)
-    plotting.plot_history(hist, path=os.path.join(out, "history.png"))
-    metrics["figures"] = metrics.get("figures", []) + ["history.png"]
-    with open(os.path.join(out, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=1)
-    return metrics
+    """Read and validate the recipe file ``path``."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise RecipeError(f"{path} is a folder, not a recipe file; pass a .toml recipe (e.g. zoo/conv_vae_digits.toml) "
+                          f"or a zoo model name.")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"Recipe file {path!r} not found.") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RecipeError(f"{path}: not a text (UTF-8) TOML file ({e.reason} at byte {e.start}).") from None
+    return parse_recipe(text, source=path)
 
 
 def from_arguments(model, dataset, epochs=10, out=None, batch_size=128, seed=0, train_split="train",
-                   test_split="test", data_dir="", model_args=None):
+                   test_split="test", data_dir="", model_args=None, options=None, stages=None, tensorboard=False):
     """A :class:`Recipe` built from command-line arguments instead of a file."""
     from keras_ae import zoo
 
     zoo.get_entry(model)
-    return Recipe(
+    recipe = Recipe(
         model=model, out=out or os.path.join("runs", model), model_args=dict(model_args or {}),
         data={"dataset": dataset, "train_split": train_split, "test_split": test_split,
               "batch_size": batch_size, "data_dir": data_dir},
-        train={"epochs": epochs, "seed": seed}, source="<command line>",
+        train={**DEFAULTS["train"], "epochs": epochs, "seed": seed, "stages": dict(stages or {}),
+               "tensorboard": bool(tensorboard)},
+        options=dict(options or {}), source="<command line>",
     )
+    return recipe.check()
+
+
+# ----- family recipes -------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Stage:
+    """One stage of a run.
+
+    Args:
+        name: the stage's name (``[train] stages`` keys, history prefixes, fault points).
+        epochs: epochs to train.
+        run: ``None`` for a *fit* stage: the runner fits the model epoch by epoch (deterministic order and noise,
+            a checkpoint after every epoch). Otherwise ``run(model, ctx, epochs) -> history dict`` trains the stage
+            as a whole (a checkpoint after it; a run killed inside it redoes the stage).
+    """
+
+    name: str
+    epochs: int
+    run: object = None
+
+
+class FamilyRecipe:
+    """How the recipe runner trains, measures, draws and tunes the models of one family.
+
+    Subclass it in ``keras_ae/models/<family>/<family>_recipe.py`` and decorate the class with
+    :func:`register_family_recipe`. The defaults fit a single stage with the test split as validation data, report
+    the model's metrics on the test split and draw its training curves.
+
+    Class attributes:
+        family: the zoo family name the recipe serves.
+        main_stage: the name of the stage whose epochs are ``[train] epochs``.
+        stage_defaults: ``{name: default epochs}`` of the other stages (``[train] stages`` overrides them).
+        options: ``{name: (type, default, description)}``: the ``[options]`` keys the family reads.
+        validation: fit with validation data (GANs have no validation loss).
+    """
+
+    family = None
+    main_stage = "train"
+    stage_defaults = {}
+    options = {}
+    validation = True
+
+    # -- training
+    def stage_names(self, model_name):
+        """``{name: default epochs}`` of the stages besides the main one that ``model_name`` runs."""
+        return dict(self.stage_defaults)
+
+    def stages(self, model, ctx):
+        """The stages, in order (``ctx.stage_epochs[name]`` holds the epochs of each)."""
+        return [Stage(self.main_stage, ctx.stage_epochs[self.main_stage])]
+
+    def fit_arrays(self, model, arrays, ctx):
+        """``(x, y, sample_weight)`` that ``fit`` trains on (``y`` for models that need labels or masks)."""
+        return arrays.x, (arrays.y if getattr(model, "needs_labels", False) else None), None
+
+    def constructor_args(self, model_name, model_args, info, arrays):
+        """Constructor arguments: ``input_shape`` (and ``num_classes``) from the data where the constructor takes
+        them and the recipe does not set them."""
+        from keras_ae import zoo
+
+        params = inspect.signature(zoo.get_entry(model_name).fn).parameters
+        args = dict(model_args)
+        if "input_shape" in params and "input_shape" not in args:
+            args["input_shape"] = tuple(int(s) for s in arrays.x.shape[1:])
+        if "num_classes" in params and "num_classes" not in args and info.has_labels:
+            args["num_classes"] = int(info.num_classes)
+        return args
+
+    def training_callbacks(self, model, ctx):
+        """Extra Keras callbacks for the fit stages (e.g. a per-epoch sample measure)."""
+        return []
+
+    # -- measures and figures
+    def measures(self, model, ctx):
+        """The family's numbers on ``ctx.test`` (a dict of floats and small lists)."""
+        return evaluate_metrics(model, self, ctx, ctx.test)
+
+    def figures(self, model, ctx):
+        """Draw the family's figures with ``ctx.draw(name, plot, ...)``."""
+
+    def summary_images(self, model, ctx):
+        """``{name: images (N, H, W, C) in [0, 1]}`` for TensorBoard's image panel after each epoch."""
+        return {}
+
+    # -- tuning
+    def objective(self, model_name, info, validation):
+        """The default tuning objective ``(metric, direction)``."""
+        return ("val_loss" if validation else "loss"), "min"
+
+    def tuning_callbacks(self, model, ctx):
+        """Callbacks a tuning trial runs (they may log the objective, e.g. a GAN's sample score)."""
+        return self.training_callbacks(model, ctx)
+
+    def logged_metrics(self, model, ctx):
+        """Metric names the training callbacks add to the logs (for checking a tuning objective)."""
+        return []
+
+
+_FAMILY_RECIPES = {}
+
+
+def register_family_recipe(cls):
+    """Class decorator: register a :class:`FamilyRecipe` subclass for its ``family``."""
+    if not (isinstance(cls, type) and issubclass(cls, FamilyRecipe)) or not cls.family:
+        raise TypeError(f"register_family_recipe takes a FamilyRecipe subclass with a `family`; received {cls!r}.")
+    _FAMILY_RECIPES[cls.family] = cls()
+    return cls
+
+
+def discover_family_recipes():
+    """Import every ``keras_ae/models/<family>/<family>_recipe.py`` (their decorators register them)."""
+    from keras_ae.zoo.registry import discover
+
+    return discover(suffix="_recipe")
+
+
+def family_recipe(model_name):
+    """The :class:`FamilyRecipe` of zoo model ``model_name`` (the default one when its family defines none)."""
+    from keras_ae import zoo
+
+    entry = zoo.get_entry(model_name)
+    if entry.family not in _FAMILY_RECIPES:
+        discover_family_recipes()
+    return _FAMILY_RECIPES.get(entry.family) or _DEFAULT
+
+
+_DEFAULT = FamilyRecipe()
+
+
+# ----- the run context ------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class RunContext:
+    """What a family's stages, measures and figures see: the recipe, the data, the options, where to draw."""
+
+    recipe: Recipe
+    out: str
+    seed: int
+    options: dict
+    stage_epochs: dict
+    info: object = None
+    train: object = None
+    test: object = None
+    verbose: int = 2
+    figure_prefix: str = ""
+    written: list = dataclasses.field(default_factory=list)
+    progress: bool = False
+    cache: dict = dataclasses.field(default_factory=dict)  # what measures build once (a FID feature network)
+
+    @property
+    def batch_size(self):
+        return int(self.recipe.data["batch_size"])
+
+    def path(self, name):
+        return os.path.join(self.out, self.figure_prefix + name)
+
+    def draw(self, name, plot, *args, **kwargs):
+        """``plot(*args, path=..., **kwargs)`` into the run folder; the file name is recorded."""
+        plot(*args, path=self.path(name), **kwargs)  # a matplotlib Figure (no pyplot state to close)
+        self.written.append(self.figure_prefix + name)
+
+    def log(self, message):
+        if self.verbose:
+            print(message, file=sys.stderr, flush=True)
+
+
+def merged_options(family, options):
+    return {**{k: v[1] for k, v in family.options.items()}, **dict(options or {})}
+
+
+# ----- shared measure helpers -----------------------------------------------------------------------------
+def evaluate_metrics(model, family, ctx, arrays, passes=1, prefix="test_"):
+    """``model.evaluate`` on ``arrays`` (in stored order), averaged over ``passes`` passes (stochastic estimates
+    such as a VAE's single-sample ELBO); keys prefixed ``prefix``."""
+    if arrays is None:
+        return {}
+    from keras_ae.data.epochs import evaluation_pipeline
+
+    x, y, w = family.fit_arrays(model, arrays, ctx)
+    ds = evaluation_pipeline(x, y, w, ctx.batch_size)
+    totals = {}
+    for _ in range(int(passes)):
+        for k, v in model.evaluate(ds, verbose=0, return_dict=True).items():
+            totals.setdefault(k, []).append(float(v))
+    out = {f"{prefix}{k}": sum(v) / len(v) for k, v in totals.items()}
+    if passes > 1:
+        out[f"{prefix}passes"] = int(passes)
+    return out
+
+
+# ----- callbacks ------------------------------------------------------------------------------------------
+def seed_states(model):
+    """The state variables of every ``keras.random.SeedGenerator`` of ``model`` (noise of sampling, dropout...)."""
+    seen, out = set(), []
+    for v in model.variables:
+        if (v.path or v.name).split("/")[-1] == "seed_generator_state" and id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def reset_seed_states(model, seed, epoch):
+    """Set every seed generator of ``model`` to a state fixed by ``(seed, epoch)``."""
+    import numpy as np
+
+    from keras_ae.data.epochs import epoch_seeds
+
+    states = seed_states(model)
+    for v, s in zip(states, epoch_seeds(seed, epoch, len(states))):
+        v.assign(np.array([s, 0], dtype=v.dtype))
+
+
+def _callback_base():
+    import keras
+
+    return keras.callbacks.Callback
+
+
+def make_epoch_seeds(seed):
+    """A callback that fixes the model's random draws of each epoch by ``(seed, epoch)`` (see
+    :func:`keras_ae.data.epochs.epoch_seeds`)."""
+
+    class EpochSeeds(_callback_base()):
+        def on_epoch_begin(self, epoch, logs=None):
+            reset_seed_states(self.model, seed, epoch)
+
+    return EpochSeeds()
+
+
+def _float_logs(logs):
+    out = {}
+    for k, v in (logs or {}).items():
+        try:
+            out[k] = float(v)
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def make_checkpointer(runner, stage_index, stage):
+    """A callback committing the run state (checkpoint, history) after every epoch of a fit stage."""
+    from keras_ae.runs import fault_point
+
+    class Checkpointer(_callback_base()):
+        def __init__(self):
+            super().__init__()
+            self.epoch = 0
+            self.started = time.perf_counter()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch + 1
+            self.started = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            fault_point(f"batch:{stage.name}:{self.epoch}:{batch + 1}")
+
+        def on_epoch_end(self, epoch, logs=None):
+            runner.epoch_finished(self.model, stage_index, stage, epoch + 1, _float_logs(logs),
+                                  time.perf_counter() - self.started)
+
+    return Checkpointer()
+
+
+# ----- the runner -----------------------------------------------------------------------------------------
+def _stage_epochs(recipe, family, epochs=None, stage_epochs=None):
+    plan = {family.main_stage: int(recipe.train["epochs"] if epochs is None else epochs)}
+    for name, default in family.stage_names(recipe.model).items():
+        plan[name] = int(recipe.train["stages"].get(name, default))
+    for name, value in (stage_epochs or {}).items():
+        if name not in plan:
+            near = closest(name, list(plan), n=1)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            raise ValueError(f"Unknown stage {name!r} for {recipe.model}.{hint} Stages: {', '.join(plan)}.")
+        plan[name] = value
+    for name, value in plan.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            what = "--epochs / [train] epochs" if name == family.main_stage else f"the epochs of stage {name!r}"
+            raise ValueError(f"{what} must be an integer >= 1; received {value!r}.")
+    return plan
+
+
+def load_data(recipe, family, train=True, test=True):
+    """``(info, train Arrays or None, test Arrays or None)`` of the recipe's dataset."""
+    from keras_ae.data.catalog import load_arrays
+
+    d = recipe.data
+    data_dir = d["data_dir"] or None
+    train_arrays = load_arrays(d["dataset"], d["train_split"], data_dir) if train and d["train_split"] else None
+    test_arrays = load_arrays(d["dataset"], d["test_split"], data_dir) if test and d["test_split"] else None
+    info = (train_arrays or test_arrays).info
+    return info, train_arrays, test_arrays
+
+
+def flat_history(history, main_stage):
+    """``{metric: [values]}`` of the main stage, then ``{"stage/metric": [...]}`` of the others."""
+    out = dict(history.get(main_stage, {}))
+    for stage, metrics in history.items():
+        if stage != main_stage:
+            out.update({f"{stage}/{k}": v for k, v in metrics.items()})
+    return out
+
+
+class _Runner:
+    def __init__(self, recipe, folder, family, ctx, stages, state, verbose):
+        self.recipe, self.folder, self.family, self.ctx = recipe, folder, family, ctx
+        self.stages, self.state, self.verbose = stages, state, verbose
+
+    def write_history(self):
+        from keras_ae.runs import write_json
+
+        write_json(self.folder.file("history.json"), flat_history(self.state["history"], self.family.main_stage))
+
+    def epoch_finished(self, model, stage_index, stage, epoch, logs, seconds):
+        from keras_ae.runs import fault_point
+
+        state = self.state
+        hist = state["history"].setdefault(stage.name, {})
+        done = state["progress"].get(stage.name, 0)
+        if epoch != done + 1:
+            raise RuntimeError(f"Internal error: epoch {epoch} of stage {stage.name!r} follows {done}.")
+        for k, v in logs.items():
+            hist.setdefault(k, [])
+            hist[k] = hist[k][:done] + [v]
+        state["progress"][stage.name] = epoch
+        state["seconds"] = state.get("seconds", 0.0) + seconds
+        state.setdefault("trained", []).append([stage.name, epoch, os.getpid()])  # who trained which epoch
+        self.state = self.folder.commit(state, model, stage_index, epoch,
+                                        before_rename=lambda: fault_point(f"checkpoint:{stage.name}:{epoch}"))
+        self.write_history()
+        fault_point(f"epoch_end:{stage.name}:{epoch}")
+
+    def fit_stage(self, model, index, stage):
+        import keras
+
+        from keras_ae.data.epochs import epoch_pipeline, evaluation_pipeline, steps_per_epoch
+
+        ctx, family = self.ctx, self.family
+        done = self.state["progress"].get(stage.name, 0)
+        seed = [ctx.seed, index]
+        x, y, w = family.fit_arrays(model, ctx.train, ctx)
+        b = ctx.batch_size
+        train = epoch_pipeline(x, y, w, b, seed=seed, first_epoch=done, epochs=stage.epochs)
+        validation = None
+        if family.validation and ctx.test is not None:
+            validation = evaluation_pipeline(*family.fit_arrays(model, ctx.test, ctx), batch_size=b)
+        callbacks = [make_epoch_seeds(seed), keras.callbacks.TerminateOnNaN(raise_error=True)]
+        if self.recipe.train["tensorboard"]:
+            from keras_ae.callbacks import TensorBoardLogger
+
+            callbacks.append(TensorBoardLogger(os.path.join(ctx.out, "tensorboard"),
+                                               images=lambda m: family.summary_images(m, ctx)))
+        callbacks += family.training_callbacks(model, ctx)
+        callbacks.append(make_checkpointer(self, index, stage))
+        spe = int(self.recipe.train["steps_per_execution"])
+        if spe != getattr(model, "steps_per_execution", 1):
+            model.steps_per_execution = spe  # speed only; the compiled step is rebuilt by fit
+            model.train_function = model.test_function = None
+        kwargs = {"validation_data": validation} if validation is not None else {}
+        model.fit(train, epochs=stage.epochs, initial_epoch=done, steps_per_epoch=steps_per_epoch(len(x), b),
+                  callbacks=callbacks, verbose=self.verbose, shuffle=False, **kwargs)  # the pipeline orders epochs
+
+    def call_stage(self, model, index, stage):
+        import keras
+
+        from keras_ae.data.epochs import epoch_seeds
+        from keras_ae.runs import fault_point
+
+        ctx = self.ctx
+        keras.utils.set_random_seed(epoch_seeds([ctx.seed, index], 0, 1)[0])
+        start = time.perf_counter()
+        history = stage.run(model, ctx, stage.epochs) or {}
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is not None and not optimizer.built:  # its variables in the checkpoint: a clean reload
+            optimizer.build(model.trainable_variables)
+        state = self.state
+        state["history"][stage.name] = {k: [float(v) for v in vs] for k, vs in history.items()}
+        state["progress"][stage.name] = stage.epochs
+        state["seconds"] = state.get("seconds", 0.0) + (time.perf_counter() - start)
+        state.setdefault("trained", []).append([stage.name, stage.epochs, os.getpid()])
+        self.state = self.folder.commit(state, model, index, stage.epochs,
+                                        before_rename=lambda: fault_point(f"checkpoint:{stage.name}:{stage.epochs}"))
+        self.write_history()
+        fault_point(f"epoch_end:{stage.name}:{stage.epochs}")
+
+
+def _check_progress(state, stages, folder):
+    from keras_ae.runs import RunFolderError
+
+    names = [s.name for s in stages]
+    if state["stages"] != names:
+        raise RunFolderError(f"{folder.path} holds a run with the stages {state['stages']}; this recipe has {names}. "
+                             f"Train into another --out, or pass --overwrite.")
+    progress = state["progress"]
+    for i, stage in enumerate(stages):
+        done = progress.get(stage.name, 0)
+        if done > stage.epochs:
+            raise RunFolderError(
+                f"{folder.path} already holds {done} epochs of stage {stage.name!r}; this run asks for "
+                f"{stage.epochs}. Train into another --out, or pass --overwrite to start over."
+            )
+        if done < stage.epochs and any(progress.get(s.name, 0) for s in stages[i + 1:]):
+            raise RunFolderError(
+                f"{folder.path} holds a run that finished stage {stage.name!r} after {done} epochs and went on to the "
+                f"next stage; it cannot train {stage.epochs} epochs of it now. Pass --overwrite to start over."
+            )
+
+
+def _fingerprint_difference(old, new):
+    diffs = []
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
+                for sub in sorted(set(old[key]) | set(new[key])):
+                    if old[key].get(sub) != new[key].get(sub):
+                        diffs.append(f"{key}.{sub}: {old[key].get(sub)!r} there, {new[key].get(sub)!r} here")
+            else:
+                diffs.append(f"{key}: {old.get(key)!r} there, {new.get(key)!r} here")
+    return "; ".join(diffs)
+
+
+def run(recipe, out=None, epochs=None, verbose=2, overwrite=False, stage_epochs=None, tensorboard=None):
+    """Train ``recipe`` and write its run folder: ``model.keras``, ``history.json``, ``metrics.json`` (the family's
+    measures beside the setting) and the family's figures.
+
+    A killed run resumes from its last finished epoch or stage when rerun into the same folder, with the full
+    history; a run killed after training does not train again; epochs depend only on the seed and their number, so
+    a resumed run ends exactly where an uninterrupted one does. ``overwrite`` deletes a previous run's state first.
+    ``epochs`` overrides the main stage's epochs and ``stage_epochs`` (``{name: epochs}``) the other stages'.
+    Returns the metrics dict.
+    """
+    from keras_ae.runs import RunFolder, RunFolderError, fault_point, file_sha256, save_model, write_json
+
+    out = os.fspath(out or recipe.out)
+    family = family_recipe(recipe.model)
+    if tensorboard is not None:
+        recipe.train["tensorboard"] = bool(tensorboard)
+    plan = _stage_epochs(recipe, family, epochs, stage_epochs)
+    folder = RunFolder(out).preflight()  # before any data is read
+    with folder.lock():
+        if overwrite:
+            folder.clear()
+        import keras
+
+        from keras_ae import zoo
+        from keras_ae.serialization import load_model
+
+        state = folder.read_state()
+        fingerprint = recipe.fingerprint()
+        if state is not None and state.get("fingerprint") != fingerprint:
+            raise RunFolderError(
+                f"{out} holds a run of another setting ({_fingerprint_difference(state.get('fingerprint', {}), fingerprint)})."
+                f" Train into another --out, or pass --overwrite to replace it."
+            )
+        seed = int(recipe.train["seed"])
+        options = merged_options(family, recipe.options)
+        ctx = RunContext(recipe, out, seed, options, plan, verbose=verbose)
+        ctx.info, ctx.train, ctx.test = load_data(recipe, family)
+        if ctx.train is None:
+            raise ValueError("A training run needs [data] train_split.")
+        args = family.constructor_args(recipe.model, recipe.model_args, ctx.info, ctx.train)
+        if state is None or not state.get("checkpoint"):
+            keras.utils.set_random_seed(seed)
+            model = zoo.create(recipe.model, **args)
+            state = {"fingerprint": fingerprint, "progress": {}, "history": {}, "seconds": 0.0}
+        else:
+            path, entry = folder.verified_checkpoint(state)
+            if entry is not state["checkpoint"]:  # fell back to the previous checkpoint: forget what followed it
+                state = _rewind(state, entry)
+            model = load_model(path, safe_mode=True)
+            print(f"keras-ae: resuming {out} after epoch {entry['epoch']} of stage "
+                  f"{state['stages'][entry['stage_index']]!r}.", file=sys.stderr, flush=True)
+        stages = family.stages(model, ctx)
+        state.setdefault("stages", [s.name for s in stages])
+        _check_progress(state, stages, folder)
+        runner = _Runner(recipe, folder, family, ctx, stages, state, verbose)
+        for index, stage in enumerate(stages):
+            if runner.state["progress"].get(stage.name, 0) >= stage.epochs:
+                continue
+            if stage.run is None:
+                runner.fit_stage(model, index, stage)
+            else:
+                runner.call_stage(model, index, stage)
+        state = runner.state
+        runner.write_history()
+        fault_point("trained")
+        model_path = folder.file("model.keras")
+        if not (os.path.isfile(model_path) and state.get("model_sha256") == file_sha256(model_path)):
+            state["model_sha256"] = save_model(model, model_path)
+            fault_point("model_saved")
+            state = folder.commit(state)
+        metrics = measure(model, family, ctx)
+        fault_point("measured")
+        metrics["setting"] = _setting(recipe, args, ctx, plan, state)
+        family.figures(model, ctx)
+        from keras_ae import plotting
+
+        hist = flat_history(state["history"], family.main_stage)
+        if hist:
+            ctx.draw("history.png", plotting.plot_history, {k: v for k, v in hist.items() if "/" not in k} or hist)
+        metrics["figures"] = ctx.written
+        write_json(folder.file("metrics.json"), metrics)
+        return metrics
+
+
+def _rewind(state, entry):
+    """The state as it was when checkpoint ``entry`` was written (progress and history cut back)."""
+    state = json.loads(json.dumps(state))
+    stages = state["stages"]
+    for i, name in enumerate(stages):
+        if i < entry["stage_index"]:
+            continue
+        keep = entry["epoch"] if i == entry["stage_index"] else 0
+        if keep:
+            state["progress"][name] = keep
+            state["history"][name] = {k: v[:keep] for k, v in state["history"].get(name, {}).items()}
+        else:
+            state["progress"].pop(name, None)
+            state["history"].pop(name, None)
+    kept = {(n, e) for n, e in ((name, state["progress"].get(name, 0)) for name in stages)}
+    state["trained"] = [t for t in state.get("trained", []) if t[1] <= dict(kept).get(t[0], 0)]
+    state["checkpoint"], state["previous"] = entry, None
+    state.pop("model_sha256", None)
+    return state
+
+
+def measure(model, family, ctx):
+    """The family's measures with the model's random draws fixed by the seed (the same numbers on every rerun)."""
+    import keras
+
+    keras.utils.set_random_seed(ctx.seed)
+    reset_seed_states(model, [ctx.seed, 999], 0)
+    return family.measures(model, ctx)
+
+
+def _setting(recipe, args, ctx, plan, state):
+    import keras
+
+    d = recipe.data
+    return {
+        "recipe": recipe.source, "model": recipe.model,
+        "model_args": {k: (list(v) if isinstance(v, tuple) else v) for k, v in args.items()},
+        "dataset": d["dataset"], "train_split": d["train_split"], "test_split": d["test_split"],
+        "data_dir": d["data_dir"], "train_examples": int(len(ctx.train.x)),
+        "test_examples": int(len(ctx.test.x)) if ctx.test is not None else 0,
+        "epochs": plan[next(iter(plan))], "stages": plan, "batch_size": d["batch_size"], "seed": ctx.seed,
+        "options": ctx.options, "backend": keras.backend.backend(),
+        "train_seconds": round(float(state.get("seconds", 0.0)), 2),
+    }
+
+
+# ----- evaluation of a trained model ---------------------------------------------------------------------
+def evaluate(model, model_name, dataset, split="test", train_split="train", data_dir=None, out=None, options=None,
+             batch_size=128, seed=0, verbose=1, figure_prefix="eval_"):
+    """The family measures of a trained ``model`` (zoo entry ``model_name``) on ``split`` of ``dataset`` (the train
+    split serves measures that fit something: probes, FID feature networks), with its figures in ``out``."""
+    family = family_recipe(model_name)
+    recipe = Recipe(model=model_name, out=out or ".", model_args={},
+                    data={"dataset": dataset, "train_split": train_split or "", "test_split": split,
+                          "batch_size": int(batch_size), "data_dir": data_dir or ""},
+                    train=dict(DEFAULTS["train"]), options=dict(options or {}), source="<evaluate>")
+    ctx = RunContext(recipe, out or ".", int(seed), merged_options(family, options), {}, verbose=verbose,
+                     figure_prefix=figure_prefix, progress=bool(verbose))
+    ctx.info, ctx.train, ctx.test = load_data(recipe, family)
+    metrics = measure(model, family, ctx)
+    if out is not None:
+        family.figures(model, ctx)
+    metrics["figures"] = ctx.written
+    return metrics
+
+
+def model_family_name(model):
+    """The zoo entry whose family serves ``model`` (a loaded model): matched by class through the registry."""
+    from keras_ae import zoo
+
+    cls_module = type(model).__module__
+    for name in zoo.list_models():
+        entry = zoo.get_entry(name)
+        if entry.fn.__module__.rsplit(".", 1)[0] == cls_module.rsplit(".", 1)[0]:
+            return name
+    raise ValueError(f"{type(model).__name__} is not a keras_ae zoo model (from {cls_module}); keras-ae evaluate "
+                     f"takes models built by keras_ae.zoo.")

@@ -195,6 +195,29 @@ def reload_check(path, data_path, atol=1e-6):
     return report
 
 
+def record_reference(model, data_kind, data_path):
+    """Record what :func:`reload_check` compares a reloaded ``model`` with (outputs on tiny inputs of ``data_kind``,
+    optimizer iterations) in ``data_path`` (``.npz``), without training it."""
+    x, y, inputs = make_check_data(model, data_kind)
+    first = deterministic_outputs(model, inputs)
+    arrays = {"iterations": np.array(_iterations(model)), "n_out": np.array(len(first))}
+    for key, value in (("x", x), ("y", y), ("inputs", inputs)):
+        _pack(key, value, arrays)
+    arrays.update({f"out{i}": o for i, o in enumerate(first)})
+    np.savez(data_path, **arrays)
+    return data_path
+
+
+def reload_in_fresh_process(pairs, atol=1e-6):
+    """:func:`reload_check` of each ``(model_path, data_path)`` in one new Python process; returns the reports."""
+    args = [str(a) for pair in pairs for a in pair]
+    proc = subprocess.run([sys.executable, "-m", "keras_ae.testing", "reload-many", str(atol), *args],
+                          capture_output=True, text=True, env=dict(os.environ))
+    if proc.returncode != 0:
+        raise AssertionError(f"fresh-process reload failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    return [json.loads(line[len("RELOAD "):]) for line in proc.stdout.splitlines() if line.startswith("RELOAD ")]
+
+
 def check_model(model, data_kind="images", workdir=None, fresh_process=True, atol=1e-6):
     """Run the shared checks on a compiled ``model``; returns a report dict, raises AssertionError on failure."""
     workdir = workdir or tempfile.mkdtemp(prefix="keras_ae_check_")
@@ -242,6 +265,11 @@ def _main(argv):
     if argv[:1] == ["reload"]:
         report = reload_check(argv[1], argv[2], float(argv[3]) if len(argv) > 3 else 1e-6)
         print(json.dumps(report))
+        return 0
+    if argv[:1] == ["reload-many"]:
+        atol, rest = float(argv[1]), argv[2:]
+        for path, data_path in zip(rest[::2], rest[1::2]):
+            print("RELOAD " + json.dumps(dict(reload_check(path, data_path, atol), path=path)), flush=True)
         return 0
     if argv[:1] == ["smoke"]:
         import keras

@@ -75,18 +75,18 @@ def _bound(value, n, split, name):
 
 
 def _apply_split(split, arrays_for):
-    """``arrays_for(name)`` returns (x, y) for a base split name."""
-    xs, ys = [], []
+    """``arrays_for(name)`` returns a tuple of per-example arrays (x, y, ...) for a base split name; the same
+    slices of each are returned, concatenated over the parts of ``split``."""
+    pieces = []
     for name, start, stop in parse_split(split):
-        x, y = arrays_for(name)
-        n = len(x)
+        arrays = arrays_for(name)
+        n = len(arrays[0])
         sl = slice(_bound(start, n, split, name), _bound(stop, n, split, name))
-        xs.append(x[sl])
-        ys.append(y[sl])
-    x, y = np.concatenate(xs), np.concatenate(ys)
-    if len(x) == 0:
+        pieces.append([a[sl] for a in arrays])
+    out = tuple(np.concatenate(column) for column in zip(*pieces))
+    if len(out[0]) == 0:
         raise ValueError(f"Split {split!r} selects no examples.")
-    return x, y
+    return out
 
 
 # ----- local sources --------------------------------------------------------------------------
@@ -166,7 +166,9 @@ def _idx_arrays(folder):
 
 # ----- arguments ------------------------------------------------------------------------------
 def _is_local(name):
-    return name == "digits" or name.startswith("idx:")
+    from keras_ae.data.catalog import is_synthetic
+
+    return name == "digits" or name.startswith("idx:") or is_synthetic(name)
 
 
 def _check_name(name):
@@ -326,7 +328,9 @@ def _tfds_builder(name, data_dir):
         return tfds.builder(name, data_dir=data_dir)
     except Exception as e:  # tfds raises DatasetNotFoundError (a subclass of various bases by version)
         if type(e).__name__ == "DatasetNotFoundError":
-            choices = list(LOCAL_DATASETS) + list(tfds.list_builders())
+            from keras_ae.data.catalog import list_datasets
+
+            choices = list_datasets() + list(tfds.list_builders())
             raise ValueError(unknown_name_message("dataset", name, choices)) from None
         raise
 
@@ -387,12 +391,19 @@ def load_numpy(name, split="train", data_dir=None):
     """``(images, labels)`` as numpy: float32 images in [0, 1] of shape (N, H, W, C), int32 labels.
 
     Args:
-        name: a tfds image dataset (``"mnist"``, ...), ``"digits"`` or ``"idx:FOLDER"``.
+        name: a tfds image dataset (``"mnist"``, ...), ``"digits"``, ``"idx:FOLDER"`` or a synthetic set of
+            :mod:`keras_ae.data.catalog` (``"two_moons"``, ``"ring_of_gaussians"``, ``"cells"``, ...; their ``y``
+            are labels, ``-1`` where there are none, or masks).
         split: tfds split syntax (``"train"``, ``"test[:8000]"``, ``"train[:50%]"``, ``"a+b"``).
         data_dir: tfds' data folder (tfds names only; None for tfds' default).
     """
     _check_name(name)
     data_dir = _check_data_dir(data_dir, name)
+    from keras_ae.data import catalog
+
+    if catalog.is_synthetic(name) or name in catalog.TFDS_SEGMENTATION:
+        arrays = catalog.load_arrays(name, split, data_dir)
+        return arrays.x, arrays.y
     if name == "digits":
         return _apply_split(split, _digits)
     if name.startswith("idx:"):
@@ -416,7 +427,7 @@ def load(
     Everything here fits in memory, so the data are read once and served from memory.
 
     Args:
-        name: a tfds image dataset (``"mnist"``, ...), ``"digits"`` or ``"idx:FOLDER"``.
+        name: any name of :func:`load_numpy` (tfds, ``"digits"``, ``"idx:FOLDER"``, the synthetic sets).
         split: tfds split syntax (``"train"``, ``"test[:8000]"``, ``"train[:50%]"``, ``"a+b"``).
         batch_size: examples per batch, an integer >= 1.
         with_labels: yield ``(images, labels)`` instead of images.

@@ -306,7 +306,7 @@ def _log_weights(model, images, labels, rng, k, rows):
     return out
 
 
-def iwae_nll(model, x, k=1000, y=None, batch_size=4096, seed=0, return_per_example=False):
+def iwae_nll(model, x, k=1000, y=None, batch_size=4096, seed=0, return_per_example=False, progress=False):
     """The importance-weighted bound (Burda et al. 2016) on ``-log p(x)`` of a VAE, in nats per example.
 
     ``IWAE_k(x) = -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x)`` with ``z_1..z_k ~ q(z|x)`` (the model's own
@@ -322,7 +322,8 @@ def iwae_nll(model, x, k=1000, y=None, batch_size=4096, seed=0, return_per_examp
     ``y`` are the labels of a :class:`~keras_ae.models.vae.ConditionalVAE`.
 
     Returns ``{"iwae_nll", "neg_elbo", "k", "n"}`` (means over examples); with ``return_per_example`` also
-    ``"iwae_nll_per_example"`` and ``"neg_elbo_per_example"`` (numpy arrays).
+    ``"iwae_nll_per_example"`` and ``"neg_elbo_per_example"`` (numpy arrays). ``progress=True`` shows a progress
+    bar on stderr (:class:`keras_ae.evaluation.progress.Progress`).
     """
     if not _is_vae(model):
         raise ValueError(f"iwae_nll needs a VAE (keras_ae.models.VAE or ConditionalVAE: a Gaussian posterior and "
@@ -337,12 +338,16 @@ def iwae_nll(model, x, k=1000, y=None, batch_size=4096, seed=0, return_per_examp
     rng = np.random.default_rng(seed)
     per_image = max(1, batch_size // k)
     iwae, elbo = [], []
-    for start in range(0, len(x), per_image):
-        images = x[start : start + per_image]
-        labels = None if y is None else y[start : start + per_image]
-        log_w = _log_weights(model, images, labels, rng, k, batch_size)
-        iwae.append(-(_logsumexp(log_w, axis=1) - math.log(k)))
-        elbo.append(-log_w.mean(axis=1))
+    from keras_ae.evaluation.progress import Progress
+
+    with Progress(len(x), f"IWAE k={k}", enabled=progress) as bar:
+        for start in range(0, len(x), per_image):
+            images = x[start : start + per_image]
+            labels = None if y is None else y[start : start + per_image]
+            log_w = _log_weights(model, images, labels, rng, k, batch_size)
+            iwae.append(-(_logsumexp(log_w, axis=1) - math.log(k)))
+            elbo.append(-log_w.mean(axis=1))
+            bar.update(len(images))
     iwae, elbo = np.concatenate(iwae), np.concatenate(elbo)
     result = {"iwae_nll": float(iwae.mean()), "neg_elbo": float(elbo.mean()), "k": k, "n": int(len(x))}
     if return_per_example:
@@ -368,7 +373,7 @@ def linear_probe_accuracy(model, x_train, y_train, x_test, y_test, C=1.0, max_it
 
 # ----- everything at once ------------------------------------------------------------------------
 def evaluate_latent(model, x_test, y_test=None, x_train=None, y_train=None, k=1000, out=None, seed=0,
-                    map_method="pca", n_images=10, traversal_dims=10, metrics_file="metrics.json"):
+                    map_method="pca", n_images=10, traversal_dims=10, metrics_file="metrics.json", progress=False):
     """Run every analysis that applies to ``model``; return a dict of numbers.
 
     * every encoder model: reconstruction MSE, the 2-D map of the codes, reconstructions, interpolations
@@ -415,7 +420,7 @@ def evaluate_latent(model, x_test, y_test=None, x_train=None, y_train=None, k=10
         m["latent_dim"] = int(model.latent_dim)
         m["active_units"] = int(np.sum(codes.astype("float64").var(axis=0) > 0.01))
         t = time.perf_counter()
-        r = iwae_nll(model, x_test, k=int(k), y=cond, seed=seed)
+        r = iwae_nll(model, x_test, k=int(k), y=cond, seed=seed, progress=progress)
         m.update(iwae_k=int(k), iwae_nll=r["iwae_nll"], neg_elbo=r["neg_elbo"],
                  neg_elbo_minus_iwae=r["neg_elbo"] - r["iwae_nll"], iwae_seconds=round(time.perf_counter() - t, 2))
     can_sample = hasattr(model, "sample") and getattr(model, "is_prior_fitted", True)

@@ -37,6 +37,12 @@ class KerasAEModel(keras.Model):
     def input_shape(self):  # pragma: no cover - overridden
         raise NotImplementedError
 
+    # Deprecated aliases, hidden from dir(): Keras' saving walks dir(model) and would read (and warn about) them.
+    _DEPRECATED_ATTRIBUTES = ("image_shape", "event_shape")
+
+    def __dir__(self):
+        return [name for name in super().__dir__() if name not in self._DEPRECATED_ATTRIBUTES]
+
     @property
     def image_shape(self):
         """Deprecated name of :attr:`input_shape` (it is used for 2-D points too)."""

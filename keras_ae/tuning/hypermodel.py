@@ -23,11 +23,14 @@ class ZooHyperModel(kt.HyperModel):
             everywhere); ``False`` searches only what ``space`` lists.
         input_shape, num_classes: filled in from the data when the constructor takes them and they are not given.
         batch_size, epochs: fit defaults when they are not searched.
+        callbacks: ``fn(model) -> [callbacks]`` run first in every trial's ``fit`` (they may log the objective,
+            e.g. a GAN's sample score; KerasTuner's own callbacks read the logs after them).
     """
 
     def __init__(self, model_name, space=None, model_args=None, use_defaults=True, input_shape=None,
-                 num_classes=None, batch_size=128, epochs=1, **kwargs):
+                 num_classes=None, batch_size=128, epochs=1, callbacks=None, **kwargs):
         super().__init__(name=model_name, **kwargs)
+        self.extra_callbacks = callbacks
         from keras_ae.zoo.registry import get_entry
 
         self.entry = get_entry(model_name)
@@ -79,6 +82,11 @@ class ZooHyperModel(kt.HyperModel):
         kwargs.pop("batch_size", None)
         if "epochs" not in kwargs:  # Hyperband passes its own epochs
             kwargs["epochs"] = int(hp.values["epochs"]) if "epochs" in hp.values else self.epochs
+        if self.extra_callbacks is not None:
+            kwargs["callbacks"] = list(self.extra_callbacks(model)) + list(kwargs.get("callbacks") or [])
+        fault = _fault_callback()
+        if fault is not None:
+            kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + [fault]
         x = _rebatch(x, batch_size)
         if validation_data is not None and _is_dataset(validation_data):
             validation_data = _rebatch(validation_data, batch_size)
@@ -95,3 +103,25 @@ def _rebatch(x, batch_size):
     if _is_dataset(x):  # a batched tf.data.Dataset: re-batch it to the tuned size
         return x.unbatch().batch(batch_size)
     return x
+
+
+def _fault_callback():
+    """With ``KERAS_AE_FAULT`` naming ``tune_batch:N`` (tests of crash safety, :func:`keras_ae.runs.fault_point`): a
+    callback counting this process's training batches, so the process can be killed in the middle of a trial."""
+    import os
+
+    from keras_ae.runs import FAULT_ENV, fault_point
+
+    if "tune_batch:" not in os.environ.get(FAULT_ENV, ""):
+        return None
+    import keras
+
+    class FaultPoint(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            _BATCHES[0] += 1
+            fault_point(f"tune_batch:{_BATCHES[0]}")
+
+    return FaultPoint()
+
+
+_BATCHES = [0]  # training batches of this process, over all trials

@@ -22,12 +22,19 @@ learning_rate = 1e-3
 
 [tuner]
 type = "random"                        # random | bayesian | hyperband | grid
-objective = "val_neg_elbo"             # any logged metric (default: val_neg_elbo for VAEs, else val_loss)
-direction = "min"                      # min | max
+objective = "val_neg_elbo"             # any logged metric (default: the family's, see below)
+direction = "min"                      # min | max (default: the family objective's, else min)
 max_trials = 6
 epochs = 5                             # per trial (hyperband: max_epochs instead)
 seed = 0
+
+[options]                              # the family's recipe options (e.g. a GAN's fid_samples)
 ```
+
+Default objectives come from the model's family recipe (:meth:`keras_ae.recipes.FamilyRecipe.objective`):
+``val_neg_elbo`` for VAEs, ``val_nll`` (points) or ``val_bits_per_dim`` (images) for flows, ``val_mean_iou`` (max)
+for the U-Net, a sample score for GANs computed after every epoch by a callback (``ring_quality``, max, on the ring of
+Gaussians; ``sample_fid``, min, on labelled images), ``val_loss`` otherwise.
 """
 
 import dataclasses
@@ -45,7 +52,7 @@ TUNERS = ("random", "bayesian", "hyperband", "grid")
 DIRECTIONS = ("min", "max")
 SCHEMA = {
     "": {"model": str, "out": str, "description": str, "model_args": dict, "data": dict, "search": dict,
-         "tuner": dict},
+         "tuner": dict, "options": dict},
     "data": {"dataset": str, "train_split": str, "validation_split": str, "batch_size": int, "data_dir": str},
     "tuner": {"type": str, "objective": str, "direction": str, "max_trials": int, "epochs": int, "seed": int,
               "executions_per_trial": int, "use_defaults": bool, "max_epochs": int, "factor": int,
@@ -79,6 +86,7 @@ class Job:
     data: dict
     search: dict
     tuner: dict
+    options: dict = dataclasses.field(default_factory=dict)
     description: str = ""
     source: str = "<job>"
 
@@ -96,11 +104,17 @@ class Job:
         return d
 
 
-def _default_objective(model, validation):
-    from keras_ae.zoo.registry import get_entry
+def _default_objective(model, dataset, validation, source):
+    """The family recipe's default ``(objective, direction)`` for ``model`` trained on ``dataset``."""
+    from keras_ae.data.catalog import dataset_info
+    from keras_ae.recipes import family_recipe
 
-    name = "neg_elbo" if get_entry(model).family == "vae" else "loss"
-    return f"val_{name}" if validation else name
+    family = family_recipe(model)
+    objective, direction = family.objective(model, dataset_info(dataset), validation and family.validation)
+    if objective is None:
+        raise JobError(f"{source}: {model} has no default objective on {dataset!r} (its family measures samples on "
+                       f"labelled images or the ring of Gaussians); set [tuner] objective and direction.")
+    return objective, direction
 
 
 def parse_job(text, source="<job>"):
@@ -127,7 +141,9 @@ def parse_job(text, source="<job>"):
     if tuner["type"] not in TUNERS:
         raise JobError(f"{source}: [tuner] type: " + unknown_name_message("tuner", tuner["type"], TUNERS))
     if not tuner["objective"]:
-        tuner["objective"] = _default_objective(raw["model"], bool(data["validation_split"]))
+        tuner["objective"], default_direction = _default_objective(raw["model"], data["dataset"],
+                                                                   bool(data["validation_split"]), source)
+        tuner["direction"] = tuner["direction"] or default_direction
     if not tuner["direction"]:
         tuner["direction"] = "min"
     if tuner["direction"] not in DIRECTIONS:
@@ -146,9 +162,14 @@ def parse_job(text, source="<job>"):
         data=data,
         search=dict(raw.get("search", {})),
         tuner=tuner,
+        options=dict(raw.get("options", {})),
         description=raw.get("description", ""),
         source=str(source),
     )
+    from keras_ae.recipes import family_recipe
+
+    types = {k: v[0] for k, v in family_recipe(job.model).options.items()}
+    check_toml_table(job.options, types, "options", source, JobError)
     from keras_ae.tuning.spaces import SearchSpaceError, resolve
 
     try:
@@ -190,48 +211,64 @@ class Prepared:
     y_val: object
     needs_labels: bool
     metric_names: list
+    validation: bool = True  # the family fits with validation data (GANs do not)
 
     def fit_args(self):
         """Positional and keyword arguments for ``tuner.search`` / ``hypermodel.fit``."""
+        val = None
         if self.needs_labels:
             args = (self.x, self.y)
-            val = (self.x_val, self.y_val) if self.x_val is not None else None
+            if self.x_val is not None and self.validation:
+                val = (self.x_val, self.y_val)
         else:
             args = (self.x,)
-            val = (self.x_val,) if self.x_val is not None else None
+            if self.x_val is not None and self.validation:
+                val = (self.x_val,)
         return args, {"validation_data": val}
 
 
 def prepare(job):
-    """Load the data, make the :class:`ZooHyperModel`, build one model and check the objective against its metrics."""
+    """Load the data, make the :class:`ZooHyperModel` (with the family's tuning callbacks: a GAN's sample score),
+    build one model and check the objective against what a trial logs."""
     import keras
     import keras_tuner as kt
 
-    from keras_ae import data as data_module
+    from keras_ae import recipes
+    from keras_ae.data.catalog import load_arrays
     from keras_ae.tuning.hypermodel import ZooHyperModel
 
     keras.utils.set_random_seed(int(job.tuner["seed"]))
     d = job.data
     data_dir = d["data_dir"] or None
-    x, y = data_module.load_numpy(d["dataset"], d["train_split"], data_dir)
-    x_val = y_val = None
-    if d["validation_split"]:
-        x_val, y_val = data_module.load_numpy(d["dataset"], d["validation_split"], data_dir)
-    num_classes = int(max(y.max(), y_val.max() if y_val is not None else 0)) + 1 if y is not None else None
+    family = recipes.family_recipe(job.model)
+    train = load_arrays(d["dataset"], d["train_split"], data_dir)
+    val = load_arrays(d["dataset"], d["validation_split"], data_dir) if d["validation_split"] else None
+    recipe = recipes.Recipe(model=job.model, out=".", model_args=dict(job.model_args),
+                            data={"dataset": d["dataset"], "train_split": d["train_split"],
+                                  "test_split": d["validation_split"], "batch_size": d["batch_size"],
+                                  "data_dir": d["data_dir"]},
+                            train=dict(recipes.DEFAULTS["train"]), options=dict(job.options), source=job.source)
+    ctx = recipes.RunContext(recipe, ".", int(job.tuner["seed"]), recipes.merged_options(family, job.options), {},
+                             info=train.info, train=train, test=val, verbose=0)
+    args = family.constructor_args(job.model, {}, train.info, train)
     try:
         hm = ZooHyperModel(job.model, job.search, job.model_args, job.tuner["use_defaults"],
-                           input_shape=x.shape[1:], num_classes=num_classes,
-                           batch_size=d["batch_size"], epochs=job.tuner["epochs"])
+                           input_shape=args.get("input_shape"), num_classes=args.get("num_classes"),
+                           batch_size=d["batch_size"], epochs=job.tuner["epochs"],
+                           callbacks=lambda model: family.tuning_callbacks(model, ctx))
     except (ValueError, TypeError) as e:
         raise JobError(f"{job.source}: {e}") from None
     model = hm.build(kt.HyperParameters())
     names = [m.name for m in model.metrics]
-    logged = names + ([f"val_{n}" for n in names] if x_val is not None else [])
+    validation = val is not None and family.validation
+    logged = names + ([f"val_{n}" for n in names] if validation else []) + family.logged_metrics(model, ctx)
     if job.objective not in logged:
         near = closest(job.objective, logged, n=1)
         hint = f" Did you mean {near[0]!r}?" if near else ""
-        why = "" if x_val is not None or not job.objective.startswith("val_") else (
-            " (val_ metrics need [data] validation_split)")
+        why = ""
+        if job.objective.startswith("val_") and not validation:
+            why = " (val_ metrics need [data] validation_split)" if val is None else \
+                f" ({family.family} models are fit without validation data)"
         raise JobError(
             f"{job.source}: objective {job.objective!r} is never logged by {job.model}{why}.{hint} "
             f"Logged metrics: {', '.join(logged)}."
@@ -239,7 +276,9 @@ def prepare(job):
     needs_labels = bool(getattr(model, "needs_labels", False))
     del model
     keras.backend.clear_session()
-    return Prepared(job, hm, x, y, x_val, y_val, needs_labels, names)
+    y_val = None if val is None else val.y
+    return Prepared(job, hm, train.x, train.y, None if val is None else val.x, y_val, needs_labels, names,
+                    validation=family.validation)
 
 
 def tuner_directory(out):

@@ -52,17 +52,23 @@ def trial_rows(out, param_names):
 
 
 def write_csv(rows, path):
+    """Write the trial rows to ``path`` atomically (temporary file, fsync, rename)."""
+    from keras_ae.runs import atomic_write
+
     columns = []
     for r in rows:
         for k in r:
             if k not in columns:
                 columns.append(k)
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=columns)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in columns})
-    return path
+
+    def write(tmp):
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=columns)
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in columns})
+
+    return atomic_write(path, write)
 
 
 def _fmt(v):
@@ -190,8 +196,10 @@ def finalize(prepared, out, verbose=True):
     """Write trials.csv, objective.png, best_model.keras and results.json to ``out``; print the summary."""
     import keras
 
+    from keras_ae.runs import fault_point, save_model, write_json
     from keras_ae.serialization import load_model
 
+    fault_point("tune_searched")
     job = prepared.job
     names = [p.name for p in prepared.hypermodel.params]
     rows = trial_rows(out, names)
@@ -217,7 +225,7 @@ def finalize(prepared, out, verbose=True):
     if best is not None:
         model = best_model(prepared, out, best)
         path = os.path.join(out, "best_model.keras")
-        model.save(path)
+        save_model(model, path, before_rename=lambda: fault_point("tune_best_model"))
         with warnings.catch_warnings():  # the rebuilt model's optimizer never stepped: nothing to restore
             warnings.simplefilter("ignore", UserWarning)
             reloaded = load_model(path, safe_mode=True)
@@ -229,8 +237,7 @@ def finalize(prepared, out, verbose=True):
             results["reproduced"] = {"from": "best_model.keras (safe_mode=True)", "passes": passes,
                                      "seed": job.tuner["seed"], "mean": mean, "values": values,
                                      "recorded": best["objective"], "relative_difference": rel}
-    with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump(results, f, indent=1, default=str)
+    write_json(os.path.join(out, "results.json"), results)
     if verbose:
         print(f"\nSearch of {job.model} ({job.tuner['type']}, objective {job.objective} {job.direction}) "
               f"in {out}: {results['completed']}/{results['trials']} trials completed")

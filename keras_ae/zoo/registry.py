@@ -26,10 +26,11 @@ class ModelEntry:
     test_data: object  # a kind of keras_ae.testing.CHECK_DATA, or a callable (model, n, rng) -> (x, y, inputs)
 
 
-def discover(package=MODELS_PACKAGE):
-    """Import every family's zoo module: each module named ``*_zoo`` in a subpackage of ``package`` (by default
-    ``keras_ae/models/<family>/<family>_zoo.py``), so its ``@register`` decorators run. Returns the modules'
-    names. Safe to call again (modules are imported once)."""
+def discover(package=MODELS_PACKAGE, suffix="_zoo"):
+    """Import every family's zoo module: each module named ``*_zoo`` (``suffix``) in a subpackage of ``package`` (by
+    default ``keras_ae/models/<family>/<family>_zoo.py``), so its ``@register`` decorators run. Returns the modules'
+    names. Safe to call again (modules are imported once). The recipe runner finds ``*_recipe`` modules the same
+    way."""
     root = importlib.import_module(package)
     names = []
     for family in sorted(pkgutil.iter_modules(root.__path__), key=lambda m: m.name):
@@ -37,7 +38,7 @@ def discover(package=MODELS_PACKAGE):
             continue
         sub = importlib.import_module(f"{package}.{family.name}")
         for module in sorted(pkgutil.iter_modules(sub.__path__), key=lambda m: m.name):
-            if module.name.endswith("_zoo"):
+            if module.name.endswith(suffix):
                 names.append(f"{package}.{family.name}.{module.name}")
                 importlib.import_module(names[-1])
     return names

@@ -6,6 +6,7 @@ import keras_tuner as kt
 import numpy as np
 import pytest
 
+from keras_ae import zoo
 from keras_ae.tuning import JobError, default_space, parse_job
 from keras_ae.tuning.hypermodel import ZooHyperModel
 from keras_ae.tuning.jobs import load_job, prepare
@@ -37,9 +38,14 @@ def _job(text=TINY, **replace):
 
 
 def test_shipped_jobs_parse():
+    objectives = {"vae": ("val_neg_elbo", "min"), "flow": ("val_nll", "min"), "gan": ("ring_quality", "max")}
+    families = set()
     for path in sorted((ROOT / "tuning").glob("*.toml")):
         job = load_job(str(path))
-        assert job.objective == "val_neg_elbo" and job.direction == "min"
+        family = zoo.get_entry(job.model).family
+        families.add(family)
+        assert (job.objective, job.direction) == objectives[family], path.name
+    assert families - {"vae"}, "no shipped job for a family other than the VAEs"
     mnist = load_job(str(ROOT / "tuning" / "conv_vae_latent_beta.toml"))
     assert mnist.tuner["max_trials"] >= 6
     assert mnist.search["latent_dim"]["min"] == 2 and mnist.search["latent_dim"]["max"] == 32
@@ -77,6 +83,21 @@ def test_default_spaces_per_family():
 def test_bad_jobs_get_clear_errors(old, new, expected):
     with pytest.raises(JobError, match=expected):
         _job(**{old: new})
+
+
+def test_default_objective_per_family():
+    text = TINY.replace('beta = {min = 0.5, max = 2.0, sampling = "log"}', "").replace(
+        "latent_dim = {min = 2, max = 4}", "").replace("learning_rate = 3e-3", "learning_rate = {min = 1e-4, max = 1e-2}")
+    cases = {("realnvp_2d", "two_moons"): ("val_nll", "min"), ("realnvp_image", "digits"): ("val_bits_per_dim", "min"),
+             ("unet", "cells"): ("val_mean_iou", "max"), ("dense_gan", "ring_of_gaussians"): ("ring_quality", "max"),
+             ("dcgan", "digits"): ("sample_fid", "min"), ("conv_ae", "digits"): ("val_loss", "min")}
+    for (model, dataset), expected in cases.items():
+        job = parse_job(text.replace("dense_vae", model).replace("hidden = [8]", "").replace('"digits"', f'"{dataset}"'),
+                        source="job.toml")
+        assert (job.objective, job.direction) == expected, model
+    with pytest.raises(JobError, match="no default objective.*set \\[tuner\\] objective"):
+        parse_job(text.replace("dense_vae", "dense_gan").replace("hidden = [8]", "").replace('"digits"', '"spiral"'),
+                  source="job.toml")
 
 
 def test_objective_never_logged_is_an_error():

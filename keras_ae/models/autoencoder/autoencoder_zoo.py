@@ -2,7 +2,7 @@
 regularized ones: denoising, sparse, contractive and stacked."""
 
 from keras_ae import networks
-from keras_ae.errors import check_choice, check_positive_int
+from keras_ae.errors import check_choice, check_non_negative, check_positive_int
 from keras_ae.layers.corruption import CORRUPTIONS, corruption_from_name
 from keras_ae.layers.sparsity import ActivityL1, KLSparsity, KSparse
 from keras_ae.models.autoencoder.autoencoder_model import Autoencoder
@@ -253,6 +253,7 @@ def sparse_ae(
     likelihood="bernoulli",
     optimizer=None,
     learning_rate=1e-3,
+    weight_decay=0.0,
     name="sparse_ae",
 ):
     """Sparse (possibly overcomplete) one-layer autoencoder: L1 activity, KL toward rho, or k-sparse codes.
@@ -270,8 +271,11 @@ def sparse_ae(
         activation: code activation; sigmoid for ``kl`` (rates must lie in (0, 1)), relu for ``l1``, linear for
             ``ksparse`` by default.
         likelihood: ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"``.
-        optimizer: an optimizer (instance or name); Adam(learning_rate) by default.
+        optimizer: an optimizer (instance or name); Adam(learning_rate) by default, AdamW(learning_rate,
+            weight_decay) when ``weight_decay > 0``.
         learning_rate: the default optimizer's learning rate.
+        weight_decay: decoupled weight decay of the default optimizer (AdamW); it clears the unused random part of
+            the filters (``zoo/sparse_ae_patches.toml``: 1e-2 and 0.05).
         name: the model's name.
 
     Example:
@@ -296,6 +300,11 @@ def sparse_ae(
     encoder = dense_code_encoder(input_shape, code_units, activation, extra)
     decoder = dense_linear_decoder(input_shape, code_units)
     model = Autoencoder(encoder, decoder, likelihood=likelihood, name=name)
+    weight_decay = check_non_negative("weight_decay", weight_decay)
+    if optimizer is None and weight_decay > 0:
+        import keras
+
+        optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
     return compile_model(model, optimizer, learning_rate)
 
 

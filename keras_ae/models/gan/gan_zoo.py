@@ -10,17 +10,28 @@ from keras_ae.zoo.common import renamed_arguments, vector_shape
 from keras_ae.zoo.registry import register
 
 
-def _optimizers(optimizer, learning_rate, beta_1, beta_2):
-    """Two optimizers, one per player: copies of ``optimizer`` when given, else Adam(learning_rate, beta_1, beta_2)."""
+def _decayed(learning_rate, updates):
+    """``learning_rate`` decayed linearly to 1% of it over ``updates`` optimizer steps (then held)."""
+    return keras.optimizers.schedules.PolynomialDecay(learning_rate, updates, learning_rate * 0.01)
+
+
+def _optimizers(optimizer, learning_rate, beta_1, beta_2, lr_decay_steps=None, n_critic=1):
+    """Two optimizers, one per player (discriminator first): copies of ``optimizer`` when given, else
+    Adam(learning_rate, beta_1, beta_2), with ``learning_rate`` decayed linearly to 1% over ``lr_decay_steps``
+    generator updates (``n_critic`` times as many discriminator updates) when that is given."""
     if optimizer is not None:
         config = keras.optimizers.serialize(keras.optimizers.get(optimizer))
         return keras.optimizers.deserialize(config), keras.optimizers.deserialize(config)
+    if lr_decay_steps is not None:
+        lr_decay_steps = check_positive_int("lr_decay_steps", lr_decay_steps)
+        return (keras.optimizers.Adam(_decayed(learning_rate, lr_decay_steps * n_critic), beta_1=beta_1, beta_2=beta_2),
+                keras.optimizers.Adam(_decayed(learning_rate, lr_decay_steps), beta_1=beta_1, beta_2=beta_2))
     return (keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2),
             keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2))
 
 
-def _compile(model, optimizer, learning_rate, beta_1, beta_2):
-    d_opt, g_opt = _optimizers(optimizer, learning_rate, beta_1, beta_2)
+def _compile(model, optimizer, learning_rate, beta_1, beta_2, lr_decay_steps=None):
+    d_opt, g_opt = _optimizers(optimizer, learning_rate, beta_1, beta_2, lr_decay_steps, model.n_critic)
     model.compile(d_optimizer=d_opt, g_optimizer=g_opt)
     return model
 
@@ -32,14 +43,15 @@ TINY_IMG = {"input_shape": (8, 8, 1), "latent_dim": 4, "filters": (2, 4)}
 @register("gan", test_kwargs=TINY_2D, test_data="gan")
 def dense_gan(
     input_shape=(2,),
-    latent_dim=16,
+    latent_dim=2,
     hidden=(128, 128, 128),
     loss="non_saturating",
     n_critic=1,
     label_smoothing=0.0,
     seed=None,
     optimizer=None,
-    learning_rate=2e-4,
+    learning_rate=1e-3,
+    lr_decay_steps=2000,
     beta_1=0.5,
     beta_2=0.999,
     name="dense_gan",
@@ -58,6 +70,10 @@ def dense_gan(
         optimizer: one optimizer (instance or name) copied for each player; by default each gets
             ``Adam(learning_rate, beta_1, beta_2)``.
         learning_rate, beta_1, beta_2: the default Adam optimizers' settings.
+        lr_decay_steps: the default optimizers' learning rate decays linearly to 1% over this many generator updates
+            (``n_critic`` times as many discriminator updates), then stays there; ``None`` keeps it constant. The
+            defaults (latent 2, 1e-3 decayed over 2,000 updates) cover 8/8 modes of the ring of Gaussians with 88%
+            high-quality samples (``zoo/dense_gan_ring.toml``).
         name: the model's name.
 
     Example:
@@ -73,19 +89,20 @@ def dense_gan(
     hidden = check_hidden(hidden)
     model = GAN(mlp_generator(input_shape, latent_dim, hidden), mlp_discriminator(input_shape, hidden),
                 gan_loss=loss, n_critic=n_critic, label_smoothing=label_smoothing, seed=seed, name=name)
-    return _compile(model, optimizer, learning_rate, beta_1, beta_2)
+    return _compile(model, optimizer, learning_rate, beta_1, beta_2, lr_decay_steps)
 
 
 @register("gan", test_kwargs=TINY_2D, test_data="gan")
 def dense_wgan_gp(
     input_shape=(2,),
-    latent_dim=16,
+    latent_dim=2,
     hidden=(128, 128, 128),
     n_critic=5,
     gp_weight=0.1,
     seed=None,
     optimizer=None,
-    learning_rate=1e-4,
+    learning_rate=1e-3,
+    lr_decay_steps=2000,
     beta_1=0.5,
     beta_2=0.9,
     name="dense_wgan_gp",
@@ -103,6 +120,11 @@ def dense_wgan_gp(
         optimizer: one optimizer (instance or name) copied for each player; by default each gets
             ``Adam(learning_rate, beta_1, beta_2)``.
         learning_rate, beta_1, beta_2: the default Adam optimizers' settings.
+        lr_decay_steps: the default optimizers' learning rate decays linearly to 1% over this many generator updates
+            (``n_critic`` times as many critic updates), then stays there; ``None`` keeps it constant. With the
+            defaults (latent 2, 1e-3 decayed over 2,000 updates; before keras_ae 0.2: latent 16 and a constant 1e-4,
+            which reached only 39% high-quality samples) ``zoo/dense_wgan_gp_ring.toml`` covers 8/8 modes of the
+            ring of Gaussians with 86% high-quality samples.
         name: the model's name.
 
     Example:
@@ -116,7 +138,7 @@ def dense_wgan_gp(
     hidden = check_hidden(hidden)
     model = WGANGP(mlp_generator(input_shape, latent_dim, hidden), mlp_discriminator(input_shape, hidden),
                    n_critic=n_critic, gp_weight=gp_weight, seed=seed, name=name)
-    return _compile(model, optimizer, learning_rate, beta_1, beta_2)
+    return _compile(model, optimizer, learning_rate, beta_1, beta_2, lr_decay_steps)
 
 
 # ----- images ------------------------------------------------------------------------------------

@@ -1,0 +1,215 @@
+"""How the recipe runner trains, measures and draws the autoencoder family.
+
+Stages: one ``train`` stage; the stacked autoencoder first runs greedy layer-wise pretraining, one ``pretrain`` stage
+per level (``[train] stages = {pretrain = N}`` epochs each), then fine-tunes (``train``).
+Measures on the test split: the model's metrics (``test_loss``, ``test_mse``, ...); on labelled data the linear-probe
+accuracy of the codes (fit on the train split) and k-means clustering accuracy and NMI (one cluster per class);
+denoising models the PSNR of corrupted and restored test images (the corruption drawn with a fixed seed), or for
+points the mean distance of noisy and restored points to the data; sparse codes their share of active units and the
+decoder filters' orientedness.
+Figures: reconstructions, codes coloured by label, the 2-D manifold when the code has two dimensions, restoration
+rows (denoising), decoder filters (sparse), the 2-D denoising field (points).
+The helpers :func:`encoder_measures` and :func:`encoder_figures` serve the VAE and VQ-VAE recipes as well.
+"""
+
+import numpy as np
+
+from keras_ae.recipes import FamilyRecipe, Stage, evaluate_metrics, register_family_recipe
+
+PRETRAINED = ("stacked_ae",)
+
+
+def _labelled(arrays):
+    return arrays is not None and arrays.info.has_labels and len(arrays.y) and int(np.min(arrays.y)) >= 0
+
+
+def _condition(model, arrays, n=None):
+    """The labels conditional models take beside the images (``()`` for the others)."""
+    if getattr(model, "needs_labels", False) and hasattr(model, "num_classes"):
+        return (arrays.y if n is None else arrays.y[:n],)
+    return ()
+
+
+def encoder_measures(model, ctx):
+    """Linear-probe accuracy and k-means clustering (accuracy, NMI) of the codes, on labelled data."""
+    out = {}
+    test, train = ctx.test, ctx.train
+    if not (hasattr(model, "encode") and _labelled(test) and _labelled(train)):
+        return out
+    from keras_ae.evaluation.latent import latent_codes, linear_probe_accuracy
+
+    labels_in = getattr(model, "needs_labels", False)
+    if ctx.options.get("probe", True):
+        out["test_probe_accuracy"] = float(linear_probe_accuracy(model, train.x, train.y, test.x, test.y))
+    if ctx.options.get("clustering", True):
+        from keras_ae.evaluation.clustering import kmeans_clustering
+
+        k = int(ctx.info.num_classes)
+        a = latent_codes(model, train.x, train.y if labels_in else None)
+        b = latent_codes(model, test.x, test.y if labels_in else None)
+        scores = kmeans_clustering(a, b, test.y, n_clusters=k, seed=ctx.seed)
+        out["test_cluster_accuracy"], out["test_cluster_nmi"] = scores["accuracy"], scores["nmi"]
+    return out
+
+
+def encoder_figures(model, ctx, n=10):
+    """Reconstructions, the codes coloured by label, the 2-D manifold (2-D codes) and samples (models with a
+    ``sample`` that can draw)."""
+    from keras_ae import plotting
+
+    test = ctx.test
+    if test is None or test.info.kind != "images":
+        return
+    x = test.x
+    k = min(len(x), n)
+    if hasattr(model, "reconstruct"):
+        ctx.draw("reconstructions.png", plotting.plot_reconstructions, x[:k],
+                 model.reconstruct(x[:k], *_condition(model, test, k)))
+    if hasattr(model, "encode") and _labelled(test) and not hasattr(model, "grid_shape"):
+        m = min(len(x), 2000)
+        ctx.draw("latent.png", plotting.plot_latent, model.encode(x[:m], *_condition(model, test, m)), test.y[:m])
+    can_sample = hasattr(model, "sample") and getattr(model, "is_prior_fitted", True)
+    if getattr(model, "latent_dim", None) == 2 and can_sample and hasattr(model, "decode"):
+        if getattr(model, "needs_labels", False):
+            first = int(test.y[0])
+            ctx.draw("manifold.png", plotting.plot_manifold, lambda z: model.decode(z, np.full(len(z), first)))
+        else:
+            ctx.draw("manifold.png", plotting.plot_manifold, model.decode)
+    if can_sample:
+        if getattr(model, "needs_labels", False):
+            c = model.num_classes
+            images = model.sample(c * 8, labels=np.repeat(np.arange(c), 8), seed=ctx.seed)
+            ctx.draw("samples.png", plotting.plot_samples, images, ncols=8, title="samples (one class per row)")
+        else:
+            ctx.draw("samples.png", plotting.plot_samples, model.sample(64, seed=ctx.seed))
+
+
+def encoder_summary_images(model, ctx, n=8):
+    """Reconstructions of the first test images (originals on top) and samples, for TensorBoard."""
+    test = ctx.test
+    if test is None or test.info.kind != "images":
+        return {}
+    out = {}
+    x = test.x[: min(n, len(test.x))]
+    if hasattr(model, "reconstruct"):
+        out["reconstructions"] = np.concatenate([x, model.reconstruct(x, *_condition(model, test, len(x)))])
+    if hasattr(model, "sample") and getattr(model, "is_prior_fitted", True):
+        if getattr(model, "needs_labels", False):
+            out["samples"] = model.sample(n, labels=np.arange(n) % model.num_classes, seed=ctx.seed)
+        else:
+            out["samples"] = model.sample(n, seed=ctx.seed)
+    return out
+
+
+@register_family_recipe
+class AutoencoderRecipe(FamilyRecipe):
+    family = "autoencoder"
+    stage_defaults = {"pretrain": 5}
+    options = {
+        "probe": (bool, True, "linear-probe accuracy of the codes (labelled data)"),
+        "clustering": (bool, True, "k-means accuracy and NMI of the codes, one cluster per class (labelled data)"),
+        "corruption_seed": (int, 1234, "seed of the test corruption of denoising models"),
+        "noise_sigma": (float, 0.1, "noise added to test points by the 2-D denoising measure"),
+    }
+
+    def stage_names(self, model_name):
+        return dict(self.stage_defaults) if model_name in PRETRAINED else {}
+
+    def stages(self, model, ctx):
+        stages = []
+        if hasattr(model, "pretrain"):
+            epochs = ctx.stage_epochs["pretrain"]
+            for level in range(model.num_levels):
+                stages.append(Stage(f"pretrain_{level}", epochs, run=_pretrain_level(level)))
+        return stages + [Stage(self.main_stage, ctx.stage_epochs[self.main_stage])]
+
+    def measures(self, model, ctx):
+        m = evaluate_metrics(model, self, ctx, ctx.test)
+        m.update(encoder_measures(model, ctx))
+        test = ctx.test
+        if test is None:
+            return m
+        if hasattr(model, "corrupt"):
+            m.update(_denoising(model, ctx))
+        if hasattr(model.encoder, "get_layer") and _has_layer(model.encoder, "sparsity"):
+            codes = model.encode(test.x)
+            m["test_active_share"] = float(np.mean(np.abs(codes) > 0.1))
+            kernel = _filters(model)
+            if kernel is not None and test.x.ndim == 4 and test.x.shape[1] == test.x.shape[2]:
+                from keras_ae.evaluation.restoration import filter_orientedness
+
+                m["filter_orientedness"] = filter_orientedness(kernel, int(test.x.shape[1]))
+        return m
+
+    def figures(self, model, ctx):
+        encoder_figures(model, ctx)
+        test = ctx.test
+        if test is None:
+            return
+        if hasattr(model, "corrupt"):
+            from keras_ae.models.autoencoder import autoencoder_plots as plots
+
+            noisy = _corrupted(model, ctx)
+            restored = model.restore(noisy)
+            if test.info.kind == "points":
+                ctx.draw("denoising.png", plots.denoising_field, ctx.train.x, noisy, restored,
+                         title=f"{model.name}: noisy x~ -> g(h(x~))")
+            else:
+                ctx.draw("denoising.png", plots.restoration_rows, test.x, noisy, restored, title=model.name)
+        kernel = _filters(model)
+        if kernel is not None and test.x.ndim == 4:
+            from keras_ae.models.autoencoder import autoencoder_plots as plots
+
+            ctx.draw("filters.png", plots.decoder_filters, kernel, test.x.shape[1:3], title=f"{model.name} filters")
+
+    def summary_images(self, model, ctx):
+        return encoder_summary_images(model, ctx)
+
+
+def _has_layer(network, name):
+    try:
+        network.get_layer(name)
+        return True
+    except ValueError:
+        return False
+
+
+def _filters(model):
+    """The decoder's linear filters ``(units, pixels)`` of a sparse autoencoder, else None."""
+    if not _has_layer(model.decoder, "filters"):
+        return None
+    import keras
+
+    return keras.ops.convert_to_numpy(model.decoder.get_layer("filters").kernel)
+
+
+def _corrupted(model, ctx):
+    x = ctx.test.x
+    if ctx.test.info.kind == "points":
+        rng = np.random.default_rng(ctx.options["corruption_seed"])
+        return (x + ctx.options["noise_sigma"] * rng.standard_normal(x.shape)).astype("float32")
+    return model.corrupt(x, seed=ctx.options["corruption_seed"])
+
+
+def _denoising(model, ctx):
+    noisy = _corrupted(model, ctx)
+    restored = model.restore(noisy)
+    if ctx.test.info.kind == "points":
+        from keras_ae.evaluation.restoration import distance_to_points
+
+        ref = ctx.train.x
+        return {"test_noisy_distance": distance_to_points(noisy, ref),
+                "test_restored_distance": distance_to_points(restored, ref)}
+    from keras_ae.evaluation.restoration import psnr
+
+    before, after = psnr(ctx.test.x, noisy), psnr(ctx.test.x, restored)
+    return {"test_corrupted_psnr": before, "test_restored_psnr": after, "test_psnr_gain": after - before}
+
+
+def _pretrain_level(level):
+    def run(model, ctx, epochs):
+        histories = model.pretrain(ctx.train.x, epochs=epochs, batch_size=ctx.batch_size, levels=level + 1,
+                                   verbose=0)
+        return histories[-1] if histories else {}
+
+    return run
