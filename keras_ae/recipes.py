@@ -177,13 +177,8 @@ def run(recipe, out=None, epochs=None, verbose=2):
     model = zoo.create(recipe.model, **args)
     labels = getattr(model, "needs_labels", False)
 
-    import tensorflow as tf
-
     def dataset(x, y, shuffle):
-        ds = tf.data.Dataset.from_tensor_slices((x, y) if labels else x)
-        if shuffle:
-            ds = ds.shuffle(len(x), seed=seed)
-        return ds.batch(d["batch_size"]).prefetch(tf.data.AUTOTUNE)
+        return data.pipeline(x, y if labels else None, batch_size=d["batch_size"], shuffle=shuffle, seed=seed)
 
     validation = dataset(x_test, y_test, False) if x_test is not None else None
     callbacks = [

@@ -210,19 +210,18 @@ def load(
     """A batched ``tf.data.Dataset`` of float32 images in [0, 1] (and int labels when ``with_labels``).
 
     ``shuffle`` defaults to True for splits whose name starts with ``train``; ``seed`` fixes the order.
-    Everything here fits in memory, so the data are read once and served from memory.
+    Everything here fits in memory, so the data are read once and served from memory by
+    :func:`keras_ae.data.pipeline` (tf.data autotuning off: no wait at epoch boundaries).
     """
-    import tensorflow as tf
+    from keras_ae.data.pipelines import pipeline
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"`batch_size` must be an integer >= 1; received {batch_size!r}.")
     x, y = load_numpy(name, split, data_dir)
     if shuffle is None:
         shuffle = split.strip().startswith("train")
-    ds = tf.data.Dataset.from_tensor_slices((x, y) if with_labels else x)
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    return pipeline(x, y if with_labels else None, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                    drop_remainder=drop_remainder)
 
 
 def load_idx(folder, split="train", **kwargs):
