@@ -16,11 +16,12 @@ seconds per epoch, CPU seconds per epoch (this process, all threads), images per
 waited (over 1.2x the model's median), the epochs with an idle stretch (0.5 s or more under 5% of one core:
 a wait that is not contention from other jobs) and the load average before and after. Every model reads
 keras_ae.data.pipeline (tf.data autotuning off); ``--pipeline autotune`` gives every model the same steps with
-autotuning on, as keras_ae did before issue 18 (docs/performance.md). Test negative ELBO (beta = 1, nats per
+autotuning on, as keras_ae did before issue 18 (docs/performance.md), ``--pipeline numpy`` the arrays themselves
+(``fit(x, batch_size=..., shuffle=True)``: Keras builds its own pipeline, with autotuning on). Test negative ELBO (beta = 1, nats per
 example) is the single-sample estimate averaged over 10 passes over the test split.
 
     python benchmarks/vae_vs_keras_io.py [--epochs 20] [--seed 0] [--data ../shared/data/mnist]
-        [--pipeline keras_ae|autotune] [--models plain,keras_ae,default] [--conv-vae-arg KEY=VALUE ...]
+        [--pipeline keras_ae|autotune|numpy] [--models plain,keras_ae,default] [--conv-vae-arg KEY=VALUE ...]
 
 ``--conv-vae-arg`` runs a candidate configuration of the default model (values as in ``keras-ae train --arg``).
 """
@@ -208,9 +209,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "mnist"))
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "vae_vs_keras_io.json"))
-    parser.add_argument("--pipeline", choices=("keras_ae", "autotune"), default="keras_ae",
-                        help="input pipeline of every model: keras_ae.data.pipeline (default), or the same steps "
-                             "with tf.data autotuning on (keras_ae before issue 18)")
+    parser.add_argument("--pipeline", choices=("keras_ae", "autotune", "numpy"), default="keras_ae",
+                        help="input of every model: keras_ae.data.pipeline (default), the same steps with tf.data "
+                             "autotuning on (keras_ae before issue 18), or the numpy array (Keras' own pipeline)")
     parser.add_argument("--models", default=",".join(MODELS),
                         help=f"comma-separated subset of {', '.join(MODELS)}")
     parser.add_argument("--conv-vae-arg", action="append", metavar="KEY=VALUE", default=[],
@@ -244,7 +245,12 @@ def main():
         return model
 
     models = {name: build(name) for name in names}
-    data = {name: make_pipeline(args.pipeline, x_train, args.batch_size, args.seed) for name in models}
+    if args.pipeline == "numpy":
+        data = {name: x_train for name in models}
+        fit_args = dict(batch_size=args.batch_size, shuffle=True)
+    else:
+        data = {name: make_pipeline(args.pipeline, x_train, args.batch_size, args.seed) for name in models}
+        fit_args = dict(shuffle=False)  # the dataset shuffles itself
     wall = {name: [] for name in models}
     cpu = {name: [] for name in models}
     idle = {name: [] for name in models}
@@ -256,7 +262,7 @@ def main():
             model = models[name]
             with IdleMonitor() as monitor:
                 start, start_cpu = time.perf_counter(), time.process_time()
-                history = model.fit(data[name], initial_epoch=epoch, epochs=epoch + 1, verbose=0, shuffle=False)
+                history = model.fit(data[name], initial_epoch=epoch, epochs=epoch + 1, verbose=0, **fit_args)
                 wall[name].append(time.perf_counter() - start)
                 cpu[name].append(time.process_time() - start_cpu)
             idle[name].append(monitor.longest_idle())
