@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from keras_ae.data.pipelines import pipeline_options
 from keras_ae.errors import check_positive_int
 
 
@@ -90,7 +91,8 @@ def epoch_pipeline(x, y=None, sample_weight=None, batch_size=128, seed=0, first_
         return parts[0] if len(parts) == 1 else tuple(parts)
 
     ds = tf.data.Dataset.from_tensor_slices(orders).flat_map(epoch_batches)
-    return ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+    ds = ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+    return ds.with_options(pipeline_options())  # no idle wait at epoch boundaries (docs/performance.md)
 
 
 def evaluation_pipeline(x, y=None, sample_weight=None, batch_size=128):
@@ -99,4 +101,5 @@ def evaluation_pipeline(x, y=None, sample_weight=None, batch_size=128):
 
     _check_arrays(x, y, sample_weight)
     ds = tf.data.Dataset.from_tensor_slices(_element(x, y, sample_weight))
-    return ds.batch(check_positive_int("batch_size", int(batch_size))).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(check_positive_int("batch_size", int(batch_size))).prefetch(tf.data.AUTOTUNE)
+    return ds.with_options(pipeline_options())

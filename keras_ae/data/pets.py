@@ -37,6 +37,7 @@ def load_pets(split="train", image_size=128, batch_size=32, data_dir=None, shuff
     """
     import tensorflow as tf
 
+    from keras_ae.data.pipelines import pipeline_options
     from keras_ae.data.sources import tfds_dataset
 
     image_size = check_positive_int("image_size", image_size)
@@ -55,4 +56,4 @@ def load_pets(split="train", image_size=128, batch_size=32, data_dir=None, shuff
             return image, mask
 
         ds = ds.map(flip, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE).with_options(pipeline_options())

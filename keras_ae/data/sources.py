@@ -424,7 +424,8 @@ def load(
 ):
     """A batched ``tf.data.Dataset`` of float32 images in [0, 1] (and int labels when ``with_labels``).
 
-    Everything here fits in memory, so the data are read once and served from memory.
+    Everything here fits in memory, so the data are read once and served from memory by
+    :func:`keras_ae.data.pipeline` (tf.data autotuning off: no wait at epoch boundaries).
 
     Args:
         name: any name of :func:`load_numpy` (tfds, ``"digits"``, ``"idx:FOLDER"``, the synthetic sets).
@@ -436,7 +437,7 @@ def load(
         seed: fixes the shuffled order (an integer >= 0; None for a different order each run).
         drop_remainder: drop the last batch when it is smaller than ``batch_size``.
     """
-    import tensorflow as tf
+    from keras_ae.data.pipelines import pipeline
 
     if isinstance(batch_size, np.integer):
         batch_size = int(batch_size)
@@ -448,10 +449,8 @@ def load(
     x, y = load_numpy(name, split, data_dir)
     if shuffle is None:
         shuffle = split.strip().startswith("train")
-    ds = tf.data.Dataset.from_tensor_slices((x, y) if with_labels else x)
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    return pipeline(x, y if with_labels else None, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                    drop_remainder=drop_remainder)
 
 
 def load_idx(folder, split="train", **kwargs):

@@ -8,6 +8,7 @@ re-batching the data.
 import inspect
 
 import keras_tuner as kt
+import numpy as np
 
 from keras_ae.tuning.spaces import FIT_ARGS, resolve
 
@@ -87,10 +88,14 @@ class ZooHyperModel(kt.HyperModel):
         fault = _fault_callback()
         if fault is not None:
             kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + [fault]
-        x = _rebatch(x, batch_size)
-        if validation_data is not None and _is_dataset(validation_data):
+        x = _rebatch(x, batch_size, y, shuffle=True)
+        if isinstance(validation_data, tuple) and len(validation_data) in (1, 2):  # (x,) or (x, y) arrays
+            rebatched = _rebatch(validation_data[0], batch_size, *validation_data[1:])
+            validation_data = rebatched if _is_dataset(rebatched) else validation_data
+        elif validation_data is not None:
             validation_data = _rebatch(validation_data, batch_size)
         if _is_dataset(x):
+            kwargs.setdefault("shuffle", False)  # the dataset shuffles itself (Keras would warn)
             return model.fit(x, validation_data=validation_data, **kwargs)
         return model.fit(x, y, batch_size=batch_size, validation_data=validation_data, shuffle=True, **kwargs)
 
@@ -99,9 +104,16 @@ def _is_dataset(x):
     return hasattr(x, "unbatch") and hasattr(x, "batch")
 
 
-def _rebatch(x, batch_size):
+def _rebatch(x, batch_size, y=None, shuffle=False):
+    """``x`` as a dataset of ``batch_size`` batches that does not wait at epoch boundaries (keras_ae.data's
+    pipeline options): a batched dataset is re-batched, in-memory arrays become keras_ae.data.pipeline
+    (shuffled from the global seed when ``shuffle``); anything else is returned unchanged."""
+    from keras_ae.data import pipeline, pipeline_options
+
     if _is_dataset(x):  # a batched tf.data.Dataset: re-batch it to the tuned size
-        return x.unbatch().batch(batch_size)
+        return x.unbatch().batch(batch_size).with_options(pipeline_options())
+    if isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray)):
+        return pipeline(x, y, batch_size=batch_size, shuffle=shuffle, seed=None)
     return x
 
 
