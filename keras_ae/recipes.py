@@ -33,7 +33,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from keras_ae.errors import check_toml_table
+from keras_ae.errors import RecipeError, check_toml_table
 
 SCHEMA = {
     "": {"model": str, "out": str, "description": str, "model_args": dict, "data": dict, "train": dict},
@@ -44,10 +44,6 @@ DEFAULTS = {
     "data": {"train_split": "train", "test_split": "test", "batch_size": 128, "data_dir": ""},
     "train": {"epochs": 10, "seed": 0},
 }
-
-
-class RecipeError(ValueError):
-    """A recipe file that does not follow the schema."""
 
 
 def _check_table(table, section, source):

@@ -36,7 +36,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ae.errors import check_choice, check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_choice, check_positive_int
 from keras_ae.ops.backend_call import TorchSafeForward
 from keras_ae.serialization import register_serializable
 
@@ -58,11 +58,12 @@ def _zeros_log_det(t):
 def _check_shape(shape, layer, rank=None):
     shape = tuple(shape)
     if any(s is None for s in shape[1:]):
-        raise ValueError(f"{type(layer).__name__} needs a fully known input shape (batch, ...); received {shape}.")
+        raise InvalidArgumentError(f"{type(layer).__name__} needs a fully known input shape (batch, ...); "
+                                   f"received {shape}.")
     if rank is not None and len(shape) not in rank:
         want = " or ".join(f"rank {r} ({'(batch, dim)' if r == 2 else '(batch, height, width, channels)'})"
                            for r in rank)
-        raise ValueError(f"{type(layer).__name__} expects inputs of {want}; received shape {shape}.")
+        raise InvalidArgumentError(f"{type(layer).__name__} expects inputs of {want}; received shape {shape}.")
     return shape
 
 
@@ -99,7 +100,8 @@ def build_chain(flows, x_shape):
     shape = tuple(x_shape)
     for layer in flows:
         if not isinstance(layer, FlowLayer):
-            raise ValueError(f"Every flow layer must be a keras_ae FlowLayer; received {type(layer).__name__}.")
+            raise InvalidArgumentError("Every flow layer must be a keras_ae FlowLayer; received "
+                                       f"{type(layer).__name__}.")
         if not layer.built:
             layer.build(shape)
         shape = tuple(layer.compute_output_shape(shape))
@@ -160,7 +162,7 @@ def coupling_mask(mask, shape, parity=0):
     if parity:
         b = 1.0 - b
     if b.min() == b.max():
-        raise ValueError(
+        raise InvalidArgumentError(
             f"The {mask!r} coupling mask does not split an input of per-example shape {tuple(shape)}: "
             f"one side would be empty. "
             + ("A vector coupling needs at least 2 dimensions." if len(shape) == 1 else
@@ -188,22 +190,22 @@ class AffineCoupling(FlowLayer):
         self.parity = check_choice("parity", int(parity), (0, 1))
         self.hidden = tuple(check_positive_int("hidden units", int(h)) for h in hidden)
         if not self.hidden:
-            raise ValueError("`hidden` must list at least one layer width.")
+            raise InvalidArgumentError("`hidden` must list at least one layer width.")
         self.kernel_size = check_positive_int("kernel_size", kernel_size)
         self.activation = activation
         self.scale_clamp = float(scale_clamp)
         if not self.scale_clamp > 0:
-            raise ValueError(f"`scale_clamp` must be > 0; received {scale_clamp!r}.")
+            raise InvalidArgumentError(f"`scale_clamp` must be > 0; received {scale_clamp!r}.")
 
     def build(self, input_shape):
         shape = _check_shape(input_shape, self, rank=(2, 4))
         image = len(shape) == 4
         if image and self.mask not in IMAGE_MASKS:
-            raise ValueError(f"mask={self.mask!r} is for vectors (batch, dim); images take "
-                             f"'checkerboard' or 'channel'. Received shape {shape}.")
+            raise InvalidArgumentError(f"mask={self.mask!r} is for vectors (batch, dim); images take "
+                                       f"'checkerboard' or 'channel'. Received shape {shape}.")
         if not image and self.mask not in VECTOR_MASKS:
-            raise ValueError(f"mask={self.mask!r} is for images (batch, h, w, c); vectors take "
-                             f"'half' or 'alternating'. Received shape {shape}.")
+            raise InvalidArgumentError(f"mask={self.mask!r} is for images (batch, h, w, c); vectors take "
+                                       f"'half' or 'alternating'. Received shape {shape}.")
         self._mask_np = coupling_mask(self.mask, shape[1:], self.parity)
         out = 2 * shape[-1]
         self.net = []
@@ -289,7 +291,7 @@ class MaskedAutoregressive(FlowLayer):
         super().__init__(**kwargs)
         self.hidden = tuple(check_positive_int("hidden units", int(h)) for h in hidden)
         if not self.hidden:
-            raise ValueError("`hidden` must list at least one layer width.")
+            raise InvalidArgumentError("`hidden` must list at least one layer width.")
         self.reverse = bool(reverse)
         self.activation = activation
         self._act = keras.activations.get(activation)
@@ -299,8 +301,8 @@ class MaskedAutoregressive(FlowLayer):
         shape = _check_shape(input_shape, self, rank=(2,))
         dim = shape[-1]
         if dim < 2:
-            raise ValueError(f"MaskedAutoregressive needs at least 2 dimensions to split autoregressively; "
-                             f"received shape {shape}.")
+            raise InvalidArgumentError(f"MaskedAutoregressive needs at least 2 dimensions to split autoregressively; "
+                                       f"received shape {shape}.")
         self.dim = dim
         masks, _ = made_masks(dim, self.hidden, self.reverse)
         self._masks = masks
@@ -473,7 +475,8 @@ class Permute(FlowLayer):
         else:
             perm = np.asarray(self.order)
             if sorted(perm.tolist()) != list(range(c)):
-                raise ValueError(f"`order` must be a permutation of 0..{c - 1} for {c} features; received {self.order}.")
+                raise InvalidArgumentError(f"`order` must be a permutation of 0..{c - 1} for {c} features; "
+                                           f"received {self.order}.")
         self._perm = perm.astype("int32")
         self._inv = np.argsort(perm).astype("int32")
         self.built = True
@@ -499,7 +502,8 @@ class LeakyReLUFlow(FlowLayer):
         super().__init__(**kwargs)
         self.negative_slope = float(negative_slope)
         if not self.negative_slope > 0:
-            raise ValueError(f"`negative_slope` must be > 0 for the map to be invertible; received {negative_slope!r}.")
+            raise InvalidArgumentError("`negative_slope` must be > 0 for the map to be invertible; received "
+                                       f"{negative_slope!r}.")
 
     def _forward(self, z):
         a = self.negative_slope
@@ -540,8 +544,9 @@ class Squeeze(FlowLayer):
         shape = _check_shape(input_shape, self, rank=(4,))
         _, h, w, c = shape
         if h % 2 or w % 2:
-            raise ValueError(f"Squeeze needs an even height and width; received per-example shape {(h, w, c)}. "
-                             "Pad or crop the images, or squeeze fewer times.")
+            raise InvalidArgumentError("Squeeze needs an even height and width; received per-example shape "
+                                       f"{(h, w, c)}. "
+                                       "Pad or crop the images, or squeeze fewer times.")
         self.built = True
 
     def compute_output_shape(self, input_shape):
@@ -579,15 +584,16 @@ class FactorOut(FlowLayer):
         super().__init__(**kwargs)
         flows = _deserialize_list(flows)
         if not flows:
-            raise ValueError("FactorOut needs a non-empty list of inner flow layers.")
+            raise InvalidArgumentError("FactorOut needs a non-empty list of inner flow layers.")
         self.flows = list(flows)
 
     def build(self, input_shape):
         shape = _check_shape(input_shape, self, rank=(4,))
         b, h, w, c = shape
         if c < 2:
-            raise ValueError(f"FactorOut needs at least 2 channels to factor half out; received shape {shape}. "
-                             "Squeeze first.")
+            raise InvalidArgumentError("FactorOut needs at least 2 channels to factor half out; received shape "
+                                       f"{shape}. "
+                                       "Squeeze first.")
         self.keep = c - c // 2
         self.factored_shape = (h, w, c // 2)
         self.inner_in_shape = (b, h, w, self.keep)
