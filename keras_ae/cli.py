@@ -17,10 +17,12 @@ def _parse_value(text):
 
 
 def _model_args(pairs):
+    from keras_ae.errors import InvalidArgumentError
+
     args = {}
     for pair in pairs or ():
-        if "=" not in pair:
-            raise SystemExit(f"keras-ae: --arg expects KEY=VALUE; received {pair!r}.")
+        if "=" not in pair or not pair.split("=", 1)[0].strip():
+            raise InvalidArgumentError(f"--arg expects KEY=VALUE (e.g. --arg latent_dim=16); received {pair!r}.")
         key, value = pair.split("=", 1)
         args[key.strip()] = _parse_value(value.strip())
     return args
@@ -45,12 +47,28 @@ def cmd_describe(args):
     return 0
 
 
-def cmd_train(args):
-    from keras_ae import recipes
+def _is_recipe_path(target):
+    return target.endswith(".toml") or os.path.isfile(target) or os.sep in target or "/" in target
 
+
+def cmd_train(args):
+    from keras_ae import preflight, recipes
+    from keras_ae.errors import InvalidArgumentError, RecipeError, read_text_file
+
+    # Everything is checked before any data are read or anything is trained.
+    preflight.check_train_options(args.epochs, args.batch_size, args.seed, args.verbose)
+    model_args = _model_args(args.arg)
     target = args.target
-    if target.endswith(".toml") or os.path.isfile(target):
+    if os.path.isdir(target):
+        recipes_in = sorted(n for n in os.listdir(target) if n.endswith(".toml"))[:5]
+        hint = f" (it holds {', '.join(recipes_in)})" if recipes_in else ""
+        raise InvalidArgumentError(f"{target} is a folder{hint}; `keras-ae train` takes a recipe file (e.g. "
+                                   f"zoo/conv_vae_digits.toml) or a zoo model name (e.g. conv_vae --dataset digits).")
+    if _is_recipe_path(target):
+        read_text_file(target, "recipe", RecipeError)  # missing, a folder, binary: named before TOML parsing
         recipe = recipes.load_recipe(target)
+        preflight.check_recipe(recipe)  # the file's own values, named by file and key
+        preflight.check_model_args(recipe.model, model_args)
         if args.dataset:
             recipe.data["dataset"] = args.dataset
         for key in ("train_split", "test_split", "batch_size", "data_dir"):
@@ -58,19 +76,21 @@ def cmd_train(args):
                 recipe.data[key] = getattr(args, key)
         if args.seed is not None:
             recipe.train["seed"] = args.seed
-        recipe.model_args.update(_model_args(args.arg))
+        recipe.model_args.update(model_args)
     else:
         if not args.dataset:
-            raise SystemExit("keras-ae train MODEL needs --dataset (e.g. --dataset digits).")
+            raise InvalidArgumentError("keras-ae train MODEL needs --dataset (e.g. --dataset digits).")
         recipe = recipes.from_arguments(
             target, args.dataset, epochs=args.epochs if args.epochs is not None else 10, out=args.out,
             batch_size=args.batch_size or 128, seed=args.seed or 0,
             train_split=args.train_split or "train",
             test_split=args.test_split if args.test_split is not None else "test",
-            data_dir=args.data_dir or "", model_args=_model_args(args.arg),
+            data_dir=args.data_dir or "", model_args=model_args,
         )
-    metrics = recipes.run(recipe, out=args.out, epochs=args.epochs, verbose=args.verbose)
+        preflight.check_model_args(recipe.model, model_args)
     out = args.out or recipe.out
+    preflight.check_out_folder(out, "--out" if args.out else f"{recipe.source}: out")
+    metrics = recipes.run(recipe, out=args.out, epochs=args.epochs, verbose=args.verbose)
     shown = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
     print(json.dumps({"out": out, **shown, "setting": metrics["setting"]}, indent=1))
     return 0
@@ -78,6 +98,8 @@ def cmd_train(args):
 
 def _run_setting(folder):
     """The ``setting`` of a run folder's ``metrics.json`` (written by ``keras-ae train``), or ``{}``."""
+    from keras_ae.errors import RunFolderError
+
     path = os.path.join(folder, "metrics.json")
     if not os.path.isfile(path):
         return {}
@@ -85,7 +107,7 @@ def _run_setting(folder):
         try:
             return json.load(f).get("setting", {}) or {}
         except ValueError:
-            raise ValueError(f"{path} is not valid JSON; pass --dataset and --split explicitly.") from None
+            raise RunFolderError(f"{path} is not valid JSON; pass --dataset and --split explicitly.") from None
 
 
 def cmd_evaluate(args):
@@ -96,35 +118,36 @@ def cmd_evaluate(args):
     folder, or the ``.keras`` file's folder) unless that file already exists (a training run's metrics), in
     which case they go to ``evaluation.json``; the figures (``latent_*.png``) go beside them.
     """
-    from keras_ae import data, load_model
+    from keras_ae import data, load_model, preflight
+    from keras_ae.errors import InvalidArgumentError, ModelFileError
     from keras_ae.evaluation.latent import evaluate_latent
+    from keras_ae.serialization import check_model_file
 
+    if args.k < 1:
+        raise InvalidArgumentError(f"--k (importance samples per example) must be >= 1; received {args.k}.")
     target = args.target
     if os.path.isdir(target):
         model_path, setting, folder = os.path.join(target, "model.keras"), _run_setting(target), target
         if not os.path.isfile(model_path):
-            raise FileNotFoundError(f"{target} is a folder without model.keras; pass a run folder written by "
-                                    f"`keras-ae train` or a .keras file.")
-    elif os.path.isfile(target):
-        if not target.endswith(".keras"):
-            raise ValueError(f"{target} is not a .keras file; pass a run folder or a model saved as .keras.")
+            raise ModelFileError(f"{target} is a folder without model.keras; pass a run folder written by "
+                                 f"`keras-ae train` or a .keras file.")
+    elif os.path.exists(target):
         model_path, setting, folder = target, {}, os.path.dirname(os.path.abspath(target))
     else:
-        raise FileNotFoundError(f"No run folder or .keras file at {target!r}.")
+        raise ModelFileError(f"No run folder or .keras file at {target!r}.")
+    check_model_file(model_path)  # empty, truncated, not a .keras archive: named before any data are read
     dataset = args.dataset or setting.get("dataset")
     if not dataset:
-        raise ValueError("keras-ae evaluate needs --dataset (e.g. --dataset digits) when the target is not a run "
-                         "folder of `keras-ae train`.")
+        raise InvalidArgumentError("keras-ae evaluate needs --dataset (e.g. --dataset digits) when the target is not "
+                                   "a run folder of `keras-ae train`.")
     split = args.split or setting.get("test_split") or "test"
     train_split = args.train_split if args.train_split is not None else setting.get("train_split", "train")
-    if args.k < 1:
-        raise ValueError(f"--k (importance samples per example) must be >= 1; received {args.k}.")
+    out = preflight.check_out_folder(args.out, "--out") if args.out else folder
     model = load_model(model_path, compile=False, safe_mode=True)  # analyses only: no optimizer needed
     x_test, y_test = data.load_numpy(dataset, split, args.data_dir)
     x_train = y_train = None
     if train_split:
         x_train, y_train = data.load_numpy(dataset, train_split, args.data_dir)
-    out = args.out or folder
     name = "metrics.json"
     if os.path.exists(os.path.join(out, name)):
         name = "evaluation.json"  # never overwrite a training run's metrics
@@ -141,7 +164,17 @@ def cmd_evaluate(args):
 
 
 def cmd_tune(args):
+    from keras_ae import preflight
+    from keras_ae.errors import InvalidArgumentError
     from keras_ae.tuning import run_job
+
+    if args.workers < 0:
+        raise InvalidArgumentError(f"--workers must be 0 (search in this process) or a number of worker processes "
+                                   f">= 1; received {args.workers}.")
+    if args.timeout is not None and not args.timeout > 0:
+        raise InvalidArgumentError(f"--timeout must be a number of seconds > 0; received {args.timeout}.")
+    if args.out:
+        preflight.check_out_folder(args.out, "--out")
 
     run_job(args.job, workers=args.workers, overwrite=args.overwrite, out=args.out, timeout=args.timeout)
     return 0
@@ -194,20 +227,42 @@ def build_parser():
     return parser
 
 
+def exit_status(error):
+    """The exit status of ``keras-ae`` for ``error`` (README, "Errors and exit statuses"), or ``None`` for an
+    unexpected one (a bug: its traceback is shown)."""
+    from keras_ae.errors import KerasAEError
+
+    if isinstance(error, KerasAEError):
+        return error.exit_status
+    if isinstance(error, KeyboardInterrupt):
+        return 130
+    if isinstance(error, MemoryError):
+        return 8
+    if isinstance(error, OSError):  # permission denied, disk full, read-only disk: a file or folder named in it
+        return 7
+    if isinstance(error, (ValueError, TypeError)):  # a bad value that reached Keras or TensorFlow
+        return 2
+    return None
+
+
 def main(argv=None):
+    """Run one command; returns its exit status. A bad input prints one line, ``keras-ae: error: ...``, and exits
+    with the status of its kind (set ``KERAS_AE_DEBUG=1`` to see the traceback as well)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as e:
-        from keras_ae.data import DatasetUnavailableError
-
-        # Bad input (recipes, jobs, names, data) is a message; set KERAS_AE_DEBUG=1 for the traceback.
-        user_error = isinstance(e, (ValueError, TypeError, FileNotFoundError, DatasetUnavailableError))
-        if not user_error or os.environ.get("KERAS_AE_DEBUG"):
+    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - classified below; unexpected ones re-raised
+        status = exit_status(e)
+        if status is None:
             raise
-        print(f"keras-ae: error: {e}", file=sys.stderr)
-        return 2
+        if os.environ.get("KERAS_AE_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        message = " ".join(str(e).split()) or type(e).__name__
+        print(f"keras-ae: error: {message}", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":
