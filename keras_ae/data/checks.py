@@ -112,11 +112,6 @@ def check_dataset_elements(spec):
     it: the message names the keys and how to map them."""
     import tensorflow as tf
 
-    def describe(s):
-        if isinstance(s, dict):
-            return "{" + ", ".join(f"{k!r}: ..." for k in s) + "}"
-        return type(s).__name__
-
     elements = spec if isinstance(spec, tuple) else (spec,)
     for s in elements:
         if isinstance(s, dict):
@@ -128,8 +123,8 @@ def check_dataset_elements(spec):
                 f"ds.map(lambda d: (d['image'], d['label'])) (tfds: as_supervised=True), or use keras_ae.data.load."
             )
         if not isinstance(s, (tf.TensorSpec, tuple)):
-            raise InvalidDataError(f"The dataset yields elements of type {describe(s)}; keras_ae models take batches "
-                                   f"of images (tensors), or (images, labels) tuples for conditional models.")
+            raise InvalidDataError(f"The dataset yields elements of type {type(s).__name__}; keras_ae models take "
+                                   f"batches of images (tensors), or (images, labels) tuples for conditional models.")
 
 
 def checked_dataset(ds, input_shape, value_range=None, num_classes=None, range_hint="for this model",
