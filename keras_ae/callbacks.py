@@ -7,6 +7,8 @@ import os
 
 import keras
 
+from keras_ae.errors import InvalidArgumentError
+
 
 class SampleGrid(keras.callbacks.Callback):
     """Write a PNG grid of ``model.sample(n, seed=seed)`` at the end of every ``every``-th epoch.
@@ -21,9 +23,9 @@ class SampleGrid(keras.callbacks.Callback):
                  ncols=None):
         super().__init__()
         if not isinstance(n, int) or n < 1:
-            raise ValueError(f"`n` must be a positive integer; received {n!r}.")
+            raise InvalidArgumentError(f"`n` must be a positive integer; received {n!r}.")
         if not isinstance(every, int) or every < 1:
-            raise ValueError(f"`every` must be a positive integer; received {every!r}.")
+            raise InvalidArgumentError(f"`every` must be a positive integer; received {every!r}.")
         self.directory, self.n, self.seed, self.every = directory, n, seed, every
         self.labels, self.filename, self.ncols = labels, filename, ncols
         self.paths = []
@@ -31,8 +33,9 @@ class SampleGrid(keras.callbacks.Callback):
     def _sample(self):
         sample = getattr(self.model, "sample", None)
         if sample is None:
-            raise ValueError(f"SampleGrid needs a model with `sample(n, seed=...)`; {type(self.model).__name__} "
-                             "has none.")
+            raise InvalidArgumentError("SampleGrid needs a model with `sample(n, seed=...)`; "
+                                       f"{type(self.model).__name__} "
+                                       "has none.")
         kwargs = {"seed": self.seed}
         if self.labels is not None or "labels" in inspect.signature(sample).parameters:
             if self.labels is None:

@@ -72,11 +72,13 @@ def _parse_value(text):
         return text
 
 
-def _pairs(pairs, flag):
+def _pairs(pairs, flag, example="latent_dim=16"):
+    from keras_ae.errors import InvalidArgumentError
+
     args = {}
     for pair in pairs or ():
-        if "=" not in pair:
-            raise ValueError(f"{flag} expects KEY=VALUE; received {pair!r}.")
+        if "=" not in pair or not pair.split("=", 1)[0].strip():
+            raise InvalidArgumentError(f"{flag} expects KEY=VALUE (e.g. {flag} {example}); received {pair!r}.")
         key, value = pair.split("=", 1)
         args[key.strip()] = _parse_value(value.strip())
     return args
@@ -119,13 +121,43 @@ def cmd_describe(args):
     return 0
 
 
+def _is_recipe_path(target):
+    return target.endswith(".toml") or os.path.isfile(target) or os.sep in target or "/" in target
+
+
+def _check_options(recipes, model, options):
+    """``--option`` keys and value types against the family's recipe options (an argument error, exit status 2)."""
+    from keras_ae.errors import InvalidArgumentError, check_toml_table
+
+    family = recipes.family_recipe(model)
+    check_toml_table(options, {k: v[0] for k, v in family.options.items()}, "options", "--option",
+                     InvalidArgumentError)
+
+
 def cmd_train(args):
+    from keras_ae import preflight
+    from keras_ae.errors import InvalidArgumentError, RecipeError, read_text_file
+
+    # Everything is checked before any data are read or anything is trained.
+    preflight.check_train_options(args.epochs, args.batch_size, args.seed, args.verbose)
+    model_args = _pairs(args.arg, "--arg")
+    options = _pairs(args.option, "--option", "ring_samples=2500")
+    stage_epochs = _pairs(args.stage_epochs, "--stage-epochs", "prior=5")
+    target = args.target
+    if os.path.isdir(target):
+        recipes_in = sorted(n for n in os.listdir(target) if n.endswith(".toml"))[:5]
+        hint = f" (it holds {', '.join(recipes_in)})" if recipes_in else ""
+        raise InvalidArgumentError(f"{target} is a folder{hint}; `keras-ae train` takes a recipe file (e.g. "
+                                   f"zoo/conv_vae_digits.toml) or a zoo model name (e.g. conv_vae --dataset digits).")
     start_keras(_show_logs(args))
     import keras_ae.recipes as recipes
 
-    target = args.target
-    if target.endswith(".toml") or os.path.isfile(target) or os.path.isdir(target):
+    if _is_recipe_path(target):
+        read_text_file(target, "recipe", RecipeError)  # missing, a folder, binary: named before TOML parsing
         recipe = recipes.load_recipe(target)
+        preflight.check_recipe(recipe)  # the file's own values, named by file and key
+        preflight.check_model_args(recipe.model, model_args)
+        _check_options(recipes, recipe.model, options)
         if args.dataset:
             recipe.data["dataset"] = args.dataset
         for key in ("train_split", "test_split", "batch_size", "data_dir"):
@@ -133,22 +165,23 @@ def cmd_train(args):
                 recipe.data[key] = getattr(args, key)
         if args.seed is not None:
             recipe.train["seed"] = args.seed
-        recipe.model_args.update(_pairs(args.arg, "--arg"))
-        recipe.options.update(_pairs(args.option, "--option"))
+        recipe.model_args.update(model_args)
+        recipe.options.update(options)
         recipe.check()
     else:
         if not args.dataset:
-            raise ValueError("keras-ae train MODEL needs --dataset (e.g. --dataset digits).")
+            raise InvalidArgumentError("keras-ae train MODEL needs --dataset (e.g. --dataset digits).")
+        preflight.check_model_args(target, model_args)
+        _check_options(recipes, target, options)
         recipe = recipes.from_arguments(
             target, args.dataset, epochs=args.epochs if args.epochs is not None else 10, out=args.out,
             batch_size=args.batch_size if args.batch_size is not None else 128,
             seed=args.seed if args.seed is not None else 0, train_split=args.train_split or "train",
             test_split=args.test_split if args.test_split is not None else "test",
-            data_dir=args.data_dir or "", model_args=_pairs(args.arg, "--arg"),
-            options=_pairs(args.option, "--option"),
+            data_dir=args.data_dir or "", model_args=model_args, options=options,
         )
-    stage_epochs = _pairs(args.stage_epochs, "--stage-epochs")
     recipes._stage_epochs(recipe, recipes.family_recipe(recipe.model), args.epochs, stage_epochs)  # before any work
+    preflight.check_out_folder(args.out or recipe.out, "--out" if args.out else f"{recipe.source}: out")
     metrics = recipes.run(recipe, out=args.out, epochs=args.epochs, verbose=_fit_verbosity(args),
                           overwrite=args.overwrite, stage_epochs=stage_epochs,
                           tensorboard=True if args.tensorboard else None)
@@ -168,7 +201,9 @@ def _run_setting(folder):
         try:
             return json.load(f).get("setting", {}) or {}
         except ValueError:
-            raise ValueError(f"{path} is not valid JSON; pass --dataset and --split explicitly.") from None
+            from keras_ae.errors import RunFolderError
+
+            raise RunFolderError(f"{path} is not valid JSON; pass --dataset and --split explicitly.") from None
 
 
 def cmd_evaluate(args):
@@ -180,26 +215,31 @@ def cmd_evaluate(args):
     the run folder, or the ``.keras`` file's folder) unless that file already exists (a training run's metrics), in
     which case they go to ``evaluation.json``; the figures (``eval_*.png``, ``latent_*.png``) go beside them.
     """
+    from keras_ae import preflight
+    from keras_ae.errors import InvalidArgumentError, ModelFileError
+    from keras_ae.serialization import check_model_file
+
+    if args.k < 1:
+        raise InvalidArgumentError(f"--k (importance samples per example) must be >= 1; received {args.k}.")
     target = args.target
     if os.path.isdir(target):
         model_path, setting, folder = os.path.join(target, "model.keras"), _run_setting(target), target
         if not os.path.isfile(model_path):
-            raise FileNotFoundError(f"{target} is a folder without model.keras; pass a run folder written by "
-                                    f"`keras-ae train` or a .keras file.")
-    elif os.path.isfile(target):
-        if not target.endswith(".keras"):
-            raise ValueError(f"{target} is not a .keras file; pass a run folder or a model saved as .keras.")
+            raise ModelFileError(f"{target} is a folder without model.keras; pass a run folder written by "
+                                 f"`keras-ae train` or a .keras file.")
+    elif os.path.exists(target):
         model_path, setting, folder = target, {}, os.path.dirname(os.path.abspath(target))
     else:
-        raise FileNotFoundError(f"No run folder or .keras file at {target!r}.")
+        raise ModelFileError(f"No run folder or .keras file at {target!r}.")
+    check_model_file(model_path)  # empty, truncated, not a .keras archive: named before any data are read
     dataset = args.dataset or setting.get("dataset")
     if not dataset:
-        raise ValueError("keras-ae evaluate needs --dataset (e.g. --dataset digits) when the target is not a run "
-                         "folder of `keras-ae train`.")
+        raise InvalidArgumentError("keras-ae evaluate needs --dataset (e.g. --dataset digits) when the target is not "
+                                   "a run folder of `keras-ae train`.")
     split = args.split or setting.get("test_split") or "test"
     train_split = args.train_split if args.train_split is not None else setting.get("train_split", "train")
-    if args.k < 1:
-        raise ValueError(f"--k (importance samples per example) must be >= 1; received {args.k}.")
+    if args.out:
+        preflight.check_out_folder(args.out, "--out")
     progress = not args.quiet
     start_keras(_show_logs(args))
     import keras_ae.recipes as recipes
@@ -247,6 +287,16 @@ def cmd_evaluate(args):
 
 
 def cmd_tune(args):
+    from keras_ae import preflight
+    from keras_ae.errors import InvalidArgumentError
+
+    if args.workers < 0:
+        raise InvalidArgumentError(f"--workers must be 0 (search in this process) or a number of worker processes "
+                                   f">= 1; received {args.workers}.")
+    if args.timeout is not None and not args.timeout > 0:
+        raise InvalidArgumentError(f"--timeout must be a number of seconds > 0; received {args.timeout}.")
+    if args.out:
+        preflight.check_out_folder(args.out, "--out")
     start_keras(_show_logs(args))
     from keras_ae.tuning import run_job
 
@@ -321,28 +371,41 @@ def build_parser():
     return parser
 
 
-def _user_error_types():
-    from keras_ae.runs import RunFolderError
+def exit_status(error):
+    """The exit status of ``keras-ae`` for ``error`` (README, "Errors and exit statuses"), or ``None`` for an
+    unexpected one (a bug: its traceback is shown)."""
+    from keras_ae.errors import KerasAEError
 
-    types = (ValueError, TypeError, FileNotFoundError, RunFolderError)
-    if "keras_ae.data.sources" in sys.modules:
-        from keras_ae.data.sources import DatasetUnavailableError
-
-        types += (DatasetUnavailableError,)
-    return types
+    if isinstance(error, KerasAEError):
+        return error.exit_status
+    if isinstance(error, KeyboardInterrupt):
+        return 130
+    if isinstance(error, MemoryError):
+        return 8
+    if isinstance(error, OSError):  # permission denied, disk full, read-only disk: a file or folder named in it
+        return 7
+    if isinstance(error, (ValueError, TypeError)):  # a bad value that reached Keras or TensorFlow
+        return 2
+    return None
 
 
 def main(argv=None):
+    """Run one command; returns its exit status. A bad input prints one line, ``keras-ae: error: ...``, and exits
+    with the status of its kind (set ``KERAS_AE_DEBUG=1`` to see the traceback as well)."""
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except (ValueError, TypeError, OSError, RuntimeError) as e:
-        # Bad input (recipes, jobs, names, data, run folders) is a message; set KERAS_AE_DEBUG=1 for the traceback.
-        user_error = isinstance(e, _user_error_types())
-        if not user_error or os.environ.get("KERAS_AE_DEBUG"):
+    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - classified below; unexpected ones re-raised
+        status = exit_status(e)
+        if status is None:
             raise
-        print(f"keras-ae: error: {e}", file=sys.stderr)
-        return 2
+        if os.environ.get("KERAS_AE_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        message = " ".join(str(e).split()) or type(e).__name__
+        print(f"keras-ae: error: {message}", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import math
 
 import keras
 
-from keras_ae.errors import check_choice, check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_choice, check_positive_int
 from keras_ae.layers.conditioning import LabelToImage
 from keras_ae.layers.normalization import WeightNormalization
 from keras_ae.layers.padding import Padding2D
@@ -26,11 +26,11 @@ def check_image_shape(input_shape):
     try:
         shape = tuple(int(s) for s in input_shape)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"`input_shape` must be (height, width, channels); received {input_shape!r}."
         ) from None
     if len(shape) != 3 or min(shape) < 1:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"`input_shape` must be (height, width, channels) with positive sizes; received {input_shape!r}."
         )
     return shape
@@ -42,7 +42,7 @@ def check_conv_stack(input_shape, num_downsamplings):
     factor = 2**num_downsamplings
     if h % factor or w % factor:
         ok_h, ok_w = math.ceil(h / factor) * factor, math.ceil(w / factor) * factor
-        raise ValueError(
+        raise InvalidArgumentError(
             f"input_shape {tuple(input_shape)} cannot be reconstructed exactly by a convolutional stack with "
             f"{num_downsamplings} stride-2 stages: height and width must be divisible by 2**{num_downsamplings}="
             f"{factor}. Use fewer `filters` or pad the images to ({ok_h}, {ok_w}, {input_shape[2]})."
@@ -53,7 +53,7 @@ def check_conv_stack(input_shape, num_downsamplings):
 def _check_filters(filters):
     filters = tuple(filters)
     if not filters:
-        raise ValueError("`filters` must name at least one convolutional stage, e.g. (32, 64).")
+        raise InvalidArgumentError("`filters` must name at least one convolutional stage, e.g. (32, 64).")
     for f in filters:
         check_positive_int("filters entries", f)
     return filters
@@ -67,7 +67,7 @@ def check_options(padding="zeros", downsampling="stride", upsampling="transpose"
     check_choice("norm", norm, NORMS)
     check_choice("block", block, BLOCKS)
     if upsampling == "unpool":
-        raise ValueError(
+        raise InvalidArgumentError(
             "upsampling='unpool' needs the argmax positions of a matching max-pooling layer, and a decoder that "
             "starts from a code has none (decode(z) and sample() could not run). Use 'transpose', 'nearest' or "
             "'bilinear' here; max-unpooling with stored positions is available in keras_ae.zoo.unet("

@@ -46,7 +46,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from keras_ae.errors import check_toml_table, closest
+from keras_ae.errors import InvalidArgumentError, RecipeError, check_toml_table, closest
 
 # Every key a recipe may hold, in one table (runner settings; a family's own keys live in its `options`).
 SCHEMA = {
@@ -61,10 +61,6 @@ DEFAULTS = {
 }
 # Keys whose value changes what a run computes: a rerun into a folder holding another setting is refused.
 FINGERPRINT = {"data": ("dataset", "train_split", "test_split", "batch_size", "data_dir"), "train": ("seed",)}
-
-
-class RecipeError(ValueError):
-    """A recipe file that does not follow the schema."""
 
 
 def _check_table(table, section, source):
@@ -469,12 +465,12 @@ def _stage_epochs(recipe, family, epochs=None, stage_epochs=None):
         if name not in plan:
             near = closest(name, list(plan), n=1)
             hint = f" Did you mean {near[0]!r}?" if near else ""
-            raise ValueError(f"Unknown stage {name!r} for {recipe.model}.{hint} Stages: {', '.join(plan)}.")
+            raise InvalidArgumentError(f"Unknown stage {name!r} for {recipe.model}.{hint} Stages: {', '.join(plan)}.")
         plan[name] = value
     for name, value in plan.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             what = "--epochs / [train] epochs" if name == family.main_stage else f"the epochs of stage {name!r}"
-            raise ValueError(f"{what} must be an integer >= 1; received {value!r}.")
+            raise InvalidArgumentError(f"{what} must be an integer >= 1; received {value!r}.")
     return plan
 
 
@@ -655,7 +651,7 @@ def run(recipe, out=None, epochs=None, verbose=2, overwrite=False, stage_epochs=
         ctx = RunContext(recipe, out, seed, options, plan, verbose=verbose)
         ctx.info, ctx.train, ctx.test = load_data(recipe, family)
         if ctx.train is None:
-            raise ValueError("A training run needs [data] train_split.")
+            raise InvalidArgumentError("A training run needs [data] train_split.")
         args = family.constructor_args(recipe.model, recipe.model_args, ctx.info, ctx.train)
         if state is None or not state.get("checkpoint"):
             keras.utils.set_random_seed(seed)
@@ -776,5 +772,5 @@ def model_family_name(model):
         entry = zoo.get_entry(name)
         if entry.fn.__module__.rsplit(".", 1)[0] == cls_module.rsplit(".", 1)[0]:
             return name
-    raise ValueError(f"{type(model).__name__} is not a keras_ae zoo model (from {cls_module}); keras-ae evaluate "
+    raise InvalidArgumentError(f"{type(model).__name__} is not a keras_ae zoo model (from {cls_module}); keras-ae evaluate "
                      f"takes models built by keras_ae.zoo.")

@@ -30,6 +30,8 @@ import socket
 import sys
 import time
 
+from keras_ae import errors
+
 STATE_DIR = "state"
 STATE_FILE = "state.json"
 LOCK_FILE = "run.lock"
@@ -37,8 +39,9 @@ STATE_VERSION = 1
 FAULT_ENV = "KERAS_AE_FAULT"
 
 
-class RunFolderError(RuntimeError):
-    """A run folder that cannot be used as it is (not writable, a file, another recipe's run)."""
+class RunFolderError(errors.RunFolderError):
+    """A run folder that cannot be used as it is (not writable, a file, another recipe's run): keras_ae's
+    :class:`~keras_ae.errors.RunFolderError` (an ``OSError``; ``keras-ae`` exit status 7)."""
 
 
 class RunLockedError(RunFolderError):
@@ -289,7 +292,7 @@ class RunFolder:
 
     def __init__(self, path, log=None):
         if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
-            raise ValueError(f"The output folder must be a path; received {path!r}.")
+            raise errors.InvalidArgumentError(f"The output folder must be a path; received {path!r}.")
         self.path = os.fspath(path)
         self.log = log or (lambda msg: print(msg, file=sys.stderr))
 

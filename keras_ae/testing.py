@@ -19,6 +19,8 @@ import tempfile
 
 import numpy as np
 
+from keras_ae.errors import InvalidArgumentError
+
 CheckData = collections.namedtuple("CheckData", ["x", "y", "inputs"])
 CheckData.__doc__ = """Tiny data for one model: ``fit(x, y)`` trains it and ``model(inputs, training=False)`` probes it."""
 
@@ -110,7 +112,7 @@ def make_check_data(model, kind="images", n=16, seed=0):
     if kind not in CHECK_DATA:
         from keras_ae.errors import unknown_name_message
 
-        raise ValueError(unknown_name_message("check data kind", kind, list(CHECK_DATA)))
+        raise InvalidArgumentError(unknown_name_message("check data kind", kind, list(CHECK_DATA)))
     return CHECK_DATA[kind](model, n, np.random.default_rng(seed))
 
 

@@ -95,7 +95,7 @@ def test_train_model_by_name_with_arguments(tmp_path, capsys):
 def test_cli_errors_are_messages_not_tracebacks(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('model = "conv_vae"\n[data]\ndataset = "digits"\nbatchsize = 3\n')
-    assert cli.main(["train", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert cli.main(["train", str(bad), "--out", str(tmp_path / "o")]) == 3  # a recipe error
     assert "Did you mean 'batch_size'" in capsys.readouterr().err
     assert cli.main(["train", "conv_vea", "--dataset", "digits"]) == 2
     assert "conv_vae" in capsys.readouterr().err
@@ -118,7 +118,7 @@ def test_tune_is_a_subcommand(tmp_path, capsys):
     assert args.fn is cli.cmd_tune and args.workers == 2 and args.overwrite
     bad = tmp_path / "bad.toml"
     bad.write_text('model = "conv_vea"\n')
-    assert cli.main(["tune", str(bad)]) == 2
+    assert cli.main(["tune", str(bad)]) == 3  # a job file error
     assert "conv_vae" in capsys.readouterr().err
 
 
@@ -179,9 +179,9 @@ def test_evaluate_every_family(tmp_path, capsys):
 
 
 def test_evaluate_errors_are_messages(tmp_path, capsys):
-    assert cli.main(["evaluate", str(tmp_path / "missing")]) == 2
+    assert cli.main(["evaluate", str(tmp_path / "missing")]) == 6  # a model file error
     assert "No run folder or .keras file" in capsys.readouterr().err
-    assert cli.main(["evaluate", str(tmp_path)]) == 2
+    assert cli.main(["evaluate", str(tmp_path)]) == 6
     assert "without model.keras" in capsys.readouterr().err
     gan = zoo.create("dcgan", **zoo.get_entry("dcgan").test_kwargs)
     gan.save(tmp_path / "gan.keras")

@@ -162,9 +162,9 @@ def test_rerun_of_a_finished_run_does_not_train(tmp_path, capsys):
     assert cli.main(argv[:argv.index("--epochs") + 1] + ["3"] + argv[argv.index("--epochs") + 2:]) == 0
     assert json.loads((tmp_path / "state" / "state.json").read_text())["progress"] == {"train": 3}
     capsys.readouterr()
-    assert cli.main(argv) == 2
+    assert cli.main(argv) == 7  # the folder holds another run (README: exit statuses)
     assert "already holds 3 epochs" in capsys.readouterr().err
-    assert cli.main(argv + ["--seed", "1"]) == 2
+    assert cli.main(argv + ["--seed", "1"]) == 7
     err = capsys.readouterr().err
     assert "another setting" in err and "seed" in err and "--overwrite" in err
     assert cli.main(argv + ["--seed", "1", "--overwrite"]) == 0
@@ -179,7 +179,7 @@ def test_stage_and_option_names_are_checked(tmp_path, capsys):
     assert cli.main(["train", str(path), "--out", str(tmp_path), "--epochs", "0"]) == 2
     assert "must be an integer >= 1" in capsys.readouterr().err
     assert cli.main(["train", str(path), "--out", str(tmp_path), "--batch-size", "0"]) == 2
-    assert "batch_size must be an integer >= 1" in capsys.readouterr().err
+    assert "--batch-size must be an integer >= 1" in capsys.readouterr().err
     assert not (tmp_path / "state" / "state.json").exists()
 
 

@@ -85,7 +85,7 @@ def test_one_run_per_folder_and_stale_locks(tmp_path, capsys):
         lock = runs.RunLock(str(out))
         record = dict(lock._record(), pid=holder.pid, process_start=runs._process_start(holder.pid))
         (out / runs.LOCK_FILE).write_text(json.dumps(record))
-        assert cli.main(_dense_ae_argv(out)) == 2
+        assert cli.main(_dense_ae_argv(out)) == 7  # a run-folder error (README: exit statuses)
         err = capsys.readouterr().err
         assert f"in use by a run of process {holder.pid}" in err and "another --out" in err
         assert not (out / "state" / "state.json").exists()
@@ -112,7 +112,7 @@ def test_corrupt_state_is_reported_or_the_previous_checkpoint_used(tmp_path, cap
     assert len(history["loss"]) == 3 and _state(out)["progress"] == {"train": 3}
 
     (out / "state" / "state.json").write_text("")  # an empty state file
-    assert cli.main(_dense_ae_argv(out, epochs=4)) == 2
+    assert cli.main(_dense_ae_argv(out, epochs=4)) == 7
     err = capsys.readouterr().err
     assert "state.json" in err and "not valid JSON" in err and "--overwrite" in err
     assert cli.main(_dense_ae_argv(out, epochs=1) + ["--overwrite"]) == 0
@@ -127,10 +127,10 @@ def test_preflight_before_any_data_is_read(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(catalog, "load_arrays", no_data)
     blocker = tmp_path / "file.txt"
     blocker.write_text("x")
-    assert cli.main(_dense_ae_argv(blocker)) == 2
+    assert cli.main(_dense_ae_argv(blocker)) == 7
     assert "is a file" in capsys.readouterr().err
-    assert cli.main(_dense_ae_argv(blocker / "sub")) == 2
-    assert "not writable" in capsys.readouterr().err
+    assert cli.main(_dense_ae_argv(blocker / "sub")) == 7
+    assert "is a file, so no folder can be created under it" in capsys.readouterr().err
     for flag, value in (("--epochs", "0"), ("--batch-size", "-1")):
         argv = _dense_ae_argv(tmp_path / "ok") + [flag, value]
         assert cli.main(argv) == 2

@@ -34,7 +34,7 @@ import dataclasses
 
 import numpy as np
 
-from keras_ae.errors import unknown_name_message
+from keras_ae.errors import InvalidArgumentError, unknown_name_message
 
 KINDS = ("images", "points", "segmentation")
 
@@ -74,7 +74,7 @@ def synthetic_dataset(name, kind, num_classes=None, description="", meta=None):
     """Register ``fn(split_name) -> (x, y[, extras])`` as the named synthetic dataset (split names: ``train``,
     ``test``; the split syntax is applied on top)."""
     if kind not in KINDS:
-        raise ValueError(f"`kind` must be one of {KINDS}; received {kind!r}.")
+        raise InvalidArgumentError(f"`kind` must be one of {KINDS}; received {kind!r}.")
 
     def decorator(fn):
         _SYNTHETIC[name] = (DatasetInfo(name, kind, num_classes, description, dict(meta or {})), fn)
@@ -88,7 +88,7 @@ def _train_test(name, split_name, train, test):
         return train()
     if split_name == "test":
         return test()
-    raise ValueError(unknown_name_message(f"split of {name!r}", split_name, ["train", "test"]))
+    raise InvalidArgumentError(unknown_name_message(f"split of {name!r}", split_name, ["train", "test"]))
 
 
 def _standardized_points(name, split_name, make, n_train):
@@ -239,7 +239,7 @@ def _pets_arrays(name, split, data_dir):
         xs.append(images)
         ms.append(masks)
     if not xs:
-        raise ValueError(f"Split {split!r} of {name!r} selects no examples.")
+        raise InvalidArgumentError(f"Split {split!r} of {name!r} selects no examples.")
     return Arrays(np.concatenate(xs).astype("float32"), np.concatenate(ms).astype("int32"), {},
                   dataset_info(name))
 

@@ -19,7 +19,7 @@ import collections
 
 import numpy as np
 
-from keras_ae.errors import check_non_negative, check_positive_int
+from keras_ae.errors import InvalidArgumentError, InvalidDataError, check_non_negative, check_positive_int
 
 CellsData = collections.namedtuple("CellsData", ["images", "masks", "instances"])
 CellsData.__doc__ = """``images`` float32 (N, H, W, 1) in [0, 1]; ``masks`` int32 (N, H, W) in {0 background, 1 interior,
@@ -91,14 +91,14 @@ def unet_weight_map(instances, masks=None, w0=10.0, sigma=5.0, class_balance=Tru
     ndimage = _ndimage()
     instances = np.asarray(instances)
     if instances.ndim not in (2, 3) or not np.issubdtype(instances.dtype, np.integer):
-        raise ValueError(
+        raise InvalidDataError(
             f"`instances` must be integer instance masks of shape (N, H, W) or (H, W); received dtype "
             f"{instances.dtype}, shape {instances.shape}."
         )
     w0 = check_non_negative("w0", w0)
     sigma = float(sigma)
     if not sigma > 0:
-        raise ValueError(f"`sigma` must be > 0; received {sigma!r}.")
+        raise InvalidArgumentError(f"`sigma` must be > 0; received {sigma!r}.")
     single = instances.ndim == 2
     inst = instances[None] if single else instances
     if masks is None:
@@ -107,7 +107,7 @@ def unet_weight_map(instances, masks=None, w0=10.0, sigma=5.0, class_balance=Tru
         sem = np.asarray(masks)
         sem = sem[None] if sem.ndim == 2 else sem
         if sem.shape != inst.shape:
-            raise ValueError(f"`masks` {sem.shape} and `instances` {inst.shape} must have the same shape.")
+            raise InvalidDataError(f"`masks` {sem.shape} and `instances` {inst.shape} must have the same shape.")
     wc = class_balance_weights(sem, num_classes) if class_balance else np.ones(inst.shape, "float32")
     out = np.empty(inst.shape, dtype="float32")
     for i, lab in enumerate(inst):
@@ -153,10 +153,10 @@ def make_cells(
     size = check_positive_int("size", size, minimum=8)
     lo, hi = (int(c) for c in cells)
     if not 1 <= lo <= hi:
-        raise ValueError(f"`cells` must be (min, max) with 1 <= min <= max; received {cells!r}.")
+        raise InvalidArgumentError(f"`cells` must be (min, max) with 1 <= min <= max; received {cells!r}.")
     rmin, rmax = (float(r) for r in radius)
     if not 1.0 <= rmin <= rmax:
-        raise ValueError(f"`radius` must be (min, max) with 1 <= min <= max; received {radius!r}.")
+        raise InvalidArgumentError(f"`radius` must be (min, max) with 1 <= min <= max; received {radius!r}.")
     ndimage = _ndimage()
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size].astype("float64")

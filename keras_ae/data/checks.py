@@ -7,6 +7,12 @@ message that names the problem.
 
 import numpy as np
 
+from keras_ae.errors import InvalidDataError
+
+# Checks that run inside a tf.data pipeline prefix their message with this; a model's fit/evaluate turns the
+# TensorFlow error carrying it into an InvalidDataError with the message alone (see streamed_error_message).
+MARKER = "keras_ae: "
+
 
 def shape_str(shape):
     """``(None, 28, 28, 1)`` for a shape with unknown dimensions."""
@@ -16,40 +22,52 @@ def shape_str(shape):
 _shape_str = shape_str
 
 
-def check_image_batch_shape(shape, expected, what="images"):
-    """``shape`` is a batched shape (N, H, W, C); ``expected`` the per-example shape."""
+def _in(argument):
+    return f" in `{argument}`" if argument else ""
+
+
+def check_image_batch_shape(shape, expected, what="images", argument=None):
+    """``shape`` is a batched shape (N, H, W, C); ``expected`` the per-example shape. ``argument`` (e.g. ``"x"``)
+    names the argument that holds them in the message."""
     shape = tuple(shape)
     expected = tuple(expected)
     if len(shape) == len(expected) and all(
         s is None or s == e for s, e in zip(shape, expected)
     ):
-        raise ValueError(
-            f"The {what} look unbatched: received per-element shape {_shape_str(shape)}, which is the model's "
-            f"per-example shape. Batch the dataset first (e.g. `ds.batch(128)`)."
+        raise InvalidDataError(
+            f"The {what}{_in(argument)} look unbatched: received per-element shape {_shape_str(shape)}, which is the "
+            f"model's per-example shape. Batch the dataset first (e.g. `ds.batch(128)`), or add a batch axis (x[None])."
         )
     if len(shape) != len(expected) + 1 or any(
         s is not None and s != e for s, e in zip(shape[1:], expected)
     ):
-        raise ValueError(
-            f"Wrong {what} shape for this model: expected (batch, {', '.join(map(str, expected))}), "
+        raise InvalidDataError(
+            f"Wrong {what} shape{_in(argument)} for this model: expected (batch, {', '.join(map(str, expected))}), "
             f"received {_shape_str(shape)}."
         )
 
 
-def check_images_array(x, expected_shape, value_range=None, what="images", range_hint="for this model"):
+def check_images_array(x, expected_shape, value_range=None, what="images", range_hint="for this model",
+                       argument=None):
+    """``x`` as a numpy array when it is a non-empty batch of finite numbers of the expected shape (and in
+    ``value_range``); otherwise an :class:`~keras_ae.errors.InvalidDataError` naming ``argument``."""
     x = np.asarray(x)
-    check_image_batch_shape(x.shape, expected_shape, what)
-    if not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f"The {what} must be numeric; received dtype {x.dtype}.")
+    check_image_batch_shape(x.shape, expected_shape, what, argument)
+    where = _in(argument)
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise InvalidDataError(f"The {what}{where} must be numeric; received dtype {x.dtype}.")
+    if len(x) == 0:
+        raise InvalidDataError(f"The {what}{where} hold 0 examples; pass at least one.")
     finite = np.isfinite(x)
     if not finite.all():
         bad = int(np.argwhere(~finite.reshape(len(x), -1).all(axis=1))[0, 0])
-        raise ValueError(f"The {what} contain NaN or inf values (first at example {bad}). Clean or drop them.")
+        raise InvalidDataError(f"The {what}{where} contain NaN or inf values (first at example {bad}). Clean or drop "
+                               f"them.")
     if value_range is not None:
         lo, hi = value_range
         if x.size and (x.min() < lo or x.max() > hi):
-            raise ValueError(
-                f"The {what} must lie in [{lo}, {hi}] {range_hint}; received values in "
+            raise InvalidDataError(
+                f"The {what}{where} must lie in [{lo}, {hi}] {range_hint}; received values in "
                 f"[{x.min():.4g}, {x.max():.4g}]. Scale them (e.g. divide uint8 pixels by 255)."
             )
     return x
@@ -60,14 +78,14 @@ def check_labels_array(y, num_classes, num_examples=None):
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
-        raise ValueError(f"Labels must be integers of shape (batch,); received shape {y.shape}.")
+        raise InvalidDataError(f"Labels must be integers of shape (batch,); received shape {y.shape}.")
     if num_examples is not None and len(y) != num_examples:
-        raise ValueError(f"Got {len(y)} labels for {num_examples} images.")
+        raise InvalidDataError(f"Got {len(y)} labels for {num_examples} images.")
     if not np.issubdtype(y.dtype, np.integer):
         if not np.issubdtype(y.dtype, np.floating) or not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-            raise ValueError(f"Labels must be integer class indices; received dtype {y.dtype}.")
+            raise InvalidDataError(f"Labels must be integer class indices; received dtype {y.dtype}.")
     if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(
+        raise InvalidDataError(
             f"Labels must lie in [0, {num_classes - 1}] (num_classes={num_classes}); "
             f"received values in [{int(y.min())}, {int(y.max())}]."
         )
@@ -78,7 +96,7 @@ def labels_for(labels, n, num_classes, owner="This model"):
     """``n`` integer labels in ``[0, num_classes)`` from one int (the same class for all) or one label per example
     (for the ``labels=`` argument of conditional models' ``sample``/``encode``/``decode``)."""
     if labels is None:
-        raise ValueError(f"{owner} needs `labels` (integers in [0, {num_classes - 1}]).")
+        raise InvalidDataError(f"{owner} needs `labels` (integers in [0, {num_classes - 1}]).")
     if not isinstance(labels, (np.ndarray, int, np.integer, list, tuple)):
         import keras
 
@@ -89,32 +107,75 @@ def labels_for(labels, n, num_classes, owner="This model"):
     return check_labels_array(labels, num_classes, n)
 
 
+def check_dataset_elements(spec):
+    """Refuse a dataset whose elements are not tensors or tuples of tensors (e.g. tfds' dicts) before Keras reads
+    it: the message names the keys and how to map them."""
+    import tensorflow as tf
+
+    elements = spec if isinstance(spec, tuple) else (spec,)
+    for s in elements:
+        if isinstance(s, dict):
+            keys = ", ".join(repr(k) for k in s)
+            first = next(iter(s), "image")
+            raise InvalidDataError(
+                f"The dataset yields dicts (keys {keys}); keras_ae models take batches of images, or (images, labels) "
+                f"for conditional models. Map it first, e.g. ds.map(lambda d: d[{first!r}]) or "
+                f"ds.map(lambda d: (d['image'], d['label'])) (tfds: as_supervised=True), or use keras_ae.data.load."
+            )
+        if not isinstance(s, (tf.TensorSpec, tuple)):
+            raise InvalidDataError(f"The dataset yields elements of type {type(s).__name__}; keras_ae models take "
+                                   f"batches of images (tensors), or (images, labels) tuples for conditional models.")
+
+
 def checked_dataset(ds, input_shape, value_range=None, num_classes=None, range_hint="for this model",
-                    missing_labels=None):
+                    missing_labels=None, unexpected_labels=None):
     """``ds`` (batched ``tf.data``) mapped so that each batch is checked as it streams: the element shape now, the
     values (finite, in ``value_range``) and labels (in ``[0, num_classes)``) batch by batch. Conditional models
     (``num_classes`` given) get ``((images, labels),)`` elements; ``missing_labels()`` makes the error raised when
-    the dataset has none."""
+    the dataset has none. For other models, ``unexpected_labels(shape)`` makes the error raised when the dataset
+    yields ``(images, y)`` with ``y`` other than images of the same shape (an autoencoder's ``(x, x)`` pairs)."""
     import tensorflow as tf
 
     spec = ds.element_spec
+    check_dataset_elements(spec)
     check_images, check_labels = dataset_checker(input_shape, value_range, num_classes, range_hint=range_hint)
     if num_classes is not None:
         if isinstance(spec, tuple) and len(spec) == 1 and isinstance(spec[0], tuple):
             spec = spec[0]
             ds = ds.map(lambda inputs: inputs)  # ((images, labels),) -> (images, labels)
         if not isinstance(spec, tuple) or len(spec) < 2:
-            raise missing_labels() if missing_labels else ValueError("The dataset must yield (images, labels).")
-        check_image_batch_shape(spec[0].shape, input_shape)
+            raise missing_labels() if missing_labels else InvalidDataError("The dataset must yield (images, labels).")
+        check_image_batch_shape(spec[0].shape, input_shape, argument="the dataset")
         return ds.map(lambda x, y, *rest: ((check_images(x), check_labels(y)),),
                       num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
     image_spec = spec[0] if isinstance(spec, tuple) else spec
-    check_image_batch_shape(image_spec.shape, input_shape)
+    check_image_batch_shape(image_spec.shape, input_shape, argument="the dataset")
+    if isinstance(spec, tuple) and len(spec) >= 2 and isinstance(spec[1], tf.TensorSpec) and unexpected_labels:
+        if tuple(spec[1].shape[1:]) != tuple(image_spec.shape[1:]):
+            raise unexpected_labels(shape_str(spec[1].shape))
     if isinstance(spec, tuple):
         fn = lambda x, *rest: (check_images(x), *rest)  # noqa: E731
     else:
         fn = check_images
     return ds.map(fn, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def streamed_error_message(error):
+    """The message of a check of :func:`checked_dataset` (or :func:`checked_segmentation_dataset`) that failed while
+    TensorFlow streamed a batch, without TensorFlow's wrapping ("Graph execution error", node names); ``None`` when
+    ``error`` is not one of them."""
+    import re
+
+    text = str(error)
+    if type(error).__name__ != "InvalidArgumentError" or MARKER not in text:
+        return None
+    line = text[text.index(MARKER) + len(MARKER):].split("\n")[0]
+    m = re.match(r"(.*?)\] ((?:\[[^\]]*\] ?)+)", line)  # tf.debugging.Assert: "message] [min] [max]"
+    if m:
+        values = ", ".join(v.strip("[] ") for v in m.group(2).split("] ["))
+        line = f"{m.group(1)} {values}"
+    line = line.split(" : ")[0]  # assert_all_finite appends " : Tensor had NaN values"
+    return f"A batch of the dataset failed keras_ae's check: {line.strip()}"
 
 
 def dataset_checker(expected_shape, value_range=None, num_classes=None, range_hint="for this model"):
@@ -166,7 +227,7 @@ def checked_segmentation_dataset(ds, input_shape, num_classes):
 
     spec = ds.element_spec
     if not isinstance(spec, tuple) or len(spec) < 2:
-        raise ValueError("A dataset for UNet must yield (images, masks) or (images, masks, weight_maps) batches.")
+        raise InvalidDataError("A dataset for UNet must yield (images, masks) or (images, masks, weight_maps) batches.")
     check_image_batch_shape(spec[0].shape, input_shape)
     k, (h, w) = num_classes, tuple(input_shape[:2])
 
@@ -200,5 +261,6 @@ def checked_segmentation_dataset(ds, input_shape, num_classes):
             shape = shape[:-1]
         if len(shape) != 3 or any(a is not None and a != b for a, b in zip(shape[1:], (h, w))):
             what = "masks" if i == 0 else "weight map"
-            raise ValueError(f"The dataset's {what} must have shape (batch, {h}, {w}); received {tuple(s.shape)}.")
+            raise InvalidDataError(f"The dataset's {what} must have shape (batch, {h}, {w}); received "
+                                   f"{tuple(s.shape)}.")
     return ds.map(check, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from keras_ae.data.pipelines import pipeline_options
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_positive_int
 
 
 def steps_per_epoch(n, batch_size):
@@ -46,10 +46,10 @@ def epoch_seeds(seed, epoch, count):
 def _check_arrays(x, y, sample_weight):
     n = len(x)
     if n == 0:
-        raise ValueError("The training data hold no examples.")
+        raise InvalidArgumentError("The training data hold no examples.")
     for name, a in (("y", y), ("sample_weight", sample_weight)):
         if a is not None and len(a) != n:
-            raise ValueError(f"`{name}` holds {len(a)} entries for {n} examples.")
+            raise InvalidArgumentError(f"`{name}` holds {len(a)} entries for {n} examples.")
     return n
 
 
@@ -78,7 +78,7 @@ def epoch_pipeline(x, y=None, sample_weight=None, batch_size=128, seed=0, first_
     batch_size = check_positive_int("batch_size", int(batch_size))
     first_epoch, epochs = int(first_epoch), int(epochs)
     if not 0 <= first_epoch < epochs:
-        raise ValueError(f"Epochs to serve must satisfy 0 <= first_epoch < epochs; received {first_epoch}, {epochs}.")
+        raise InvalidArgumentError(f"Epochs to serve must satisfy 0 <= first_epoch < epochs; received {first_epoch}, {epochs}.")
     orders = np.stack([epoch_order(n, seed, e) if shuffle else np.arange(n, dtype="int32")
                        for e in range(first_epoch, epochs)])
     arrays = [tf.constant(a) for a in (x, y, sample_weight) if a is not None]

@@ -9,7 +9,7 @@ __all__ = ["image_patches", "noisy_manifold"]
 
 import numpy as np
 
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_positive_int
 
 
 def _grey_images():
@@ -40,10 +40,10 @@ def image_patches(n=10000, size=10, seed=0, whiten=True, zca_epsilon=0.1, scale=
     size = check_positive_int("size", size, minimum=2)
     lo, hi = (float(s) for s in scale)
     if not 0.0 <= lo < hi <= 1.0:
-        raise ValueError(f"`scale` must be (low, high) with 0 <= low < high <= 1; received {scale!r}.")
+        raise InvalidArgumentError(f"`scale` must be (low, high) with 0 <= low < high <= 1; received {scale!r}.")
     images = _grey_images()
     if size > min(min(im.shape) for im in images):
-        raise ValueError(f"Patch size {size} is larger than the sample images.")
+        raise InvalidArgumentError(f"Patch size {size} is larger than the sample images.")
     rng = np.random.default_rng(seed)
     which = rng.integers(0, len(images), n)
     out = np.empty((n, size * size))
@@ -68,7 +68,7 @@ def noisy_manifold(n=2000, noise=0.1, seed=0):
     n = check_positive_int("n", n)
     noise = float(noise)
     if not noise >= 0:
-        raise ValueError(f"`noise` must be >= 0; received {noise!r}.")
+        raise InvalidArgumentError(f"`noise` must be >= 0; received {noise!r}.")
     rng = np.random.default_rng(seed)
     t = rng.uniform(0.5, 3.0 * np.pi, n)
     clean = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) / (3.0 * np.pi)

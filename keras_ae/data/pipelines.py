@@ -11,7 +11,7 @@ __all__ = ["pipeline", "pipeline_options"]
 
 import numpy as np
 
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_positive_int
 
 
 def pipeline_options():
@@ -50,11 +50,11 @@ def pipeline(x, y=None, batch_size=128, shuffle=False, seed=0, drop_remainder=Fa
         raise TypeError(f"`x` must be an array of shape (N, ...); received {type(x).__name__}.")
     n = int(x.shape[0])
     if n == 0:
-        raise ValueError("`x` holds no examples (shape (0, ...)); a pipeline needs at least one.")
+        raise InvalidArgumentError("`x` holds no examples (shape (0, ...)); a pipeline needs at least one.")
     if y is not None:
         y = np.asarray(y)
         if y.ndim < 1 or len(y) != n:
-            raise ValueError(f"`y` must hold one label per example of `x` ({n}); received shape {y.shape}.")
+            raise InvalidArgumentError(f"`y` must hold one label per example of `x` ({n}); received shape {y.shape}.")
     ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
     if shuffle:
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)

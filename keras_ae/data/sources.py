@@ -8,14 +8,11 @@ import re
 
 import numpy as np
 
-from keras_ae.errors import check_positive_int, unknown_name_message
+from keras_ae.errors import (DataFileNotFoundError, DatasetUnavailableError, InvalidArgumentError, InvalidDataError,
+                             check_positive_int, unknown_name_message)
 
 LOCAL_DATASETS = ("digits", "idx:FOLDER")
 DIGITS_TRAIN = 1440
-
-
-class DatasetUnavailableError(RuntimeError):
-    """A dataset exists but its files are not on this machine and cannot be downloaded."""
 
 
 # ----- split syntax ---------------------------------------------------------------------------
@@ -33,25 +30,25 @@ def parse_split(split):
     Integer bounds are checked against the split's size when the data are read (:func:`load_numpy`).
     """
     if not isinstance(split, str) or not split.strip():
-        raise ValueError(f"`split` must be a string such as 'train' or 'test[:8000]'; received {split!r}.")
+        raise InvalidArgumentError(f"`split` must be a string such as 'train' or 'test[:8000]'; received {split!r}.")
     parts = []
     for piece in split.split("+"):
         m = _SLICE.match(piece)
         if not m:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"Cannot parse split {split!r}: expected 'name', 'name[start:stop]' or 'name[a%:b%]', joined by '+'."
             )
         name, start, stop = m.groups()
         bounds = [b for b in (start, stop) if b is not None]
         percent = [b.endswith("%") for b in bounds]
         if any(percent) and not all(percent):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"Split {split!r} mixes an integer and a percentage in {piece.strip()!r}; write both bounds as "
                 f"integers (examples) or both as percentages (tfds would read both as percentages)."
             )
         for b in bounds:
             if b.endswith("%") and abs(float(b[:-1])) > 100:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"Split {split!r}: percentage bound {b} is out of range; percentages must lie in "
                     f"[-100%, 100%] (as in tfds)."
                 )
@@ -67,7 +64,7 @@ def _bound(value, n, split, name):
         return int(round(n * float(value[:-1]) / 100))  # tfds' "closest" rounding
     index = int(value)
     if abs(index) > n:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"Split {split!r}: bound {index} is out of range for {name!r}, which holds {n} examples; integer bounds "
             f"must lie in [-{n}, {n}] (as in tfds)."
         )
@@ -85,7 +82,7 @@ def _apply_split(split, arrays_for):
         pieces.append([a[sl] for a in arrays])
     out = tuple(np.concatenate(column) for column in zip(*pieces))
     if len(out[0]) == 0:
-        raise ValueError(f"Split {split!r} selects no examples.")
+        raise InvalidArgumentError(f"Split {split!r} selects no examples.")
     return out
 
 
@@ -102,7 +99,7 @@ def _digits(name):
         return x[DIGITS_TRAIN:], y[DIGITS_TRAIN:]
     if name == "all":
         return x, y
-    raise ValueError(unknown_name_message("split of 'digits'", name, ["train", "test", "all"]))
+    raise InvalidArgumentError(unknown_name_message("split of 'digits'", name, ["train", "test", "all"]))
 
 
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -114,14 +111,14 @@ def read_idx(path):
     with opener(path, "rb") as f:
         data = f.read()
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
-        raise ValueError(f"{path} is not an IDX file (bad magic number).")
+        raise InvalidDataError(f"{path} is not an IDX file (bad magic number).")
     ndim = data[3]
     dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     dtype = np.dtype(_IDX_DTYPES[data[2]])
     expected = int(np.prod(dims)) * dtype.itemsize
     body = data[4 + 4 * ndim :]
     if len(body) != expected:
-        raise ValueError(f"{path}: header says {dims} ({expected} bytes) but the file holds {len(body)} bytes.")
+        raise InvalidDataError(f"{path}: header says {dims} ({expected} bytes) but the file holds {len(body)} bytes.")
     return np.frombuffer(body, dtype=dtype).reshape(dims)
 
 
@@ -139,16 +136,16 @@ def _find_idx(folder, prefix, kind):
 
 def _idx_arrays(folder):
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"IDX folder {folder!r} does not exist.")
+        raise DataFileNotFoundError(f"IDX folder {folder!r} does not exist.")
 
     def arrays_for(name):
         if name not in _IDX_PREFIX:
-            raise ValueError(unknown_name_message("IDX split", name, list(_IDX_PREFIX)))
+            raise InvalidArgumentError(unknown_name_message("IDX split", name, list(_IDX_PREFIX)))
         prefix = _IDX_PREFIX[name]
         images, labels = _find_idx(folder, prefix, "images"), _find_idx(folder, prefix, "labels")
         if images is None or labels is None:
             present = sorted(f for f in os.listdir(folder) if "ubyte" in f)
-            raise FileNotFoundError(
+            raise DataFileNotFoundError(
                 f"No {prefix}-images-idx3-ubyte[.gz] / {prefix}-labels-idx1-ubyte[.gz] in {folder!r} for split "
                 f"{name!r}; it holds {present}. (A folder with only the MNIST test files can still be split, e.g. "
                 f"split='test[:8000]' and 'test[8000:]'.)"
@@ -158,7 +155,7 @@ def _idx_arrays(folder):
             x = x[..., None]
         y = read_idx(labels).astype("int32")
         if len(x) != len(y):
-            raise ValueError(f"{images} holds {len(x)} images but {labels} holds {len(y)} labels.")
+            raise InvalidDataError(f"{images} holds {len(x)} images but {labels} holds {len(y)} labels.")
         return x, y
 
     return arrays_for
@@ -173,17 +170,18 @@ def _is_local(name):
 
 def _check_name(name):
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(
+        raise InvalidArgumentError(
             f"`name` must be a dataset name such as 'mnist', 'digits' or 'idx:FOLDER'; received {name!r}."
         )
     if name.startswith("idx:") and not name[4:].strip():
-        raise ValueError(f"`name` {name!r} names no folder: write 'idx:FOLDER' (a folder of MNIST-format IDX files).")
+        raise InvalidArgumentError(f"`name` {name!r} names no folder: write 'idx:FOLDER' (a folder of "
+                                   "MNIST-format IDX files).")
     return name
 
 
 def _check_folder(folder):
     if not isinstance(folder, (str, os.PathLike)) or not isinstance(os.fspath(folder), str) or not os.fspath(folder):
-        raise ValueError(f"`folder` must be a path to a folder of IDX files; received {folder!r}.")
+        raise InvalidArgumentError(f"`folder` must be a path to a folder of IDX files; received {folder!r}.")
     return os.fspath(folder)
 
 
@@ -193,15 +191,16 @@ def _check_data_dir(data_dir, name):
         return None
     if not isinstance(data_dir, (str, os.PathLike)) or not isinstance(os.fspath(data_dir), str) \
             or not os.fspath(data_dir).strip():
-        raise ValueError(f"`data_dir` must be a folder path (str or os.PathLike) or None; received {data_dir!r}.")
+        raise InvalidArgumentError("`data_dir` must be a folder path (str or os.PathLike) or None; received "
+                                   f"{data_dir!r}.")
     if _is_local(name):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"`data_dir` is tfds' data folder and does not apply to {name!r}; received data_dir={data_dir!r}. "
             f"Leave it unset (for IDX files, put the folder in the name: 'idx:FOLDER')."
         )
     path = os.path.expanduser(os.fspath(data_dir))
     if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"`data_dir` must be a folder; {data_dir!r} is a file.")
+        raise InvalidArgumentError(f"`data_dir` must be a folder; {data_dir!r} is a file.")
     return path
 
 
@@ -209,14 +208,15 @@ def _check_bool(arg, value, allow_none=False):
     if isinstance(value, (bool, np.bool_)) or (allow_none and value is None):
         return None if value is None else bool(value)
     expected = "True, False or None" if allow_none else "True or False"
-    raise ValueError(f"`{arg}` must be {expected}; received {value!r}.")
+    raise InvalidArgumentError(f"`{arg}` must be {expected}; received {value!r}.")
 
 
 def _check_seed(seed):
     if isinstance(seed, np.integer):
         seed = int(seed)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"`seed` must be an integer >= 0 (or None for a different order each run); received {seed!r}.")
+        raise InvalidArgumentError("`seed` must be an integer >= 0 (or None for a different order each run); "
+                                   f"received {seed!r}.")
     return seed
 
 
@@ -239,7 +239,7 @@ def _probe_timeout():
     except ValueError:
         value = float("nan")
     if not 0 <= value < float("inf"):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"KERAS_AE_DOWNLOAD_PROBE_TIMEOUT must be a number of seconds >= 0 (0 turns the check off); "
             f"received {raw!r}."
         )
@@ -331,7 +331,7 @@ def _tfds_builder(name, data_dir):
             from keras_ae.data.catalog import list_datasets
 
             choices = list_datasets() + list(tfds.list_builders())
-            raise ValueError(unknown_name_message("dataset", name, choices)) from None
+            raise InvalidArgumentError(unknown_name_message("dataset", name, choices)) from None
         raise
 
 
@@ -348,7 +348,7 @@ def tfds_dataset(name, split, data_dir=None):
 
     _check_name(name)
     if not isinstance(split, str) or not split.strip():
-        raise ValueError(f"`split` must be a string such as 'train' or 'train[:50%]'; received {split!r}.")
+        raise InvalidArgumentError(f"`split` must be a string such as 'train' or 'train[:50%]'; received {split!r}.")
     data_dir = _check_data_dir(data_dir, name)
     builder = _tfds_builder(name, data_dir)  # clear error for unknown names
     if not builder.is_prepared():

@@ -4,7 +4,7 @@ __all__ = ["two_moons", "concentric_circles", "ring_of_gaussians", "standardize"
 
 import numpy as np
 
-from keras_ae.errors import check_non_negative, check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_non_negative, check_positive_int
 
 
 def two_moons(n=3000, noise=0.05, seed=0):
@@ -20,7 +20,7 @@ def concentric_circles(n=3000, noise=0.05, factor=0.5, seed=0):
     from sklearn.datasets import make_circles
 
     if not 0 < factor < 1:
-        raise ValueError(f"`factor` must lie in (0, 1); received {factor!r}.")
+        raise InvalidArgumentError(f"`factor` must lie in (0, 1); received {factor!r}.")
     x, y = make_circles(check_positive_int("n", n), noise=check_non_negative("noise", noise), factor=factor,
                         random_state=seed)
     return x.astype("float32"), y.astype("int32")

@@ -4,18 +4,19 @@ __all__ = ["cluster_accuracy", "kmeans_clustering", "latent_clustering", "pca_cl
 
 import numpy as np
 
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import InvalidDataError, check_positive_int
 
 
 def _check_labels(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have the same length; received {len(y_true)} and {len(y_pred)}.")
+        raise InvalidDataError(f"y_true and y_pred must have the same length; received {len(y_true)} and "
+                               f"{len(y_pred)}.")
     if y_true.size == 0:
-        raise ValueError("Cannot score an empty clustering (0 examples).")
+        raise InvalidDataError("Cannot score an empty clustering (0 examples).")
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
-            raise ValueError(f"`{name}` must hold non-negative integer labels; received dtype {y.dtype}.")
+            raise InvalidDataError(f"`{name}` must hold non-negative integer labels; received dtype {y.dtype}.")
     return y_true.astype("int64"), y_pred.astype("int64")
 
 
@@ -49,7 +50,7 @@ def kmeans_clustering(train_codes, test_codes, y_test, n_clusters=10, seed=0, st
     train_codes = np.asarray(train_codes, dtype="float64").reshape(len(train_codes), -1)
     test_codes = np.asarray(test_codes, dtype="float64").reshape(len(test_codes), -1)
     if not (np.isfinite(train_codes).all() and np.isfinite(test_codes).all()):
-        raise ValueError("The codes contain NaN or inf values; cannot cluster them.")
+        raise InvalidDataError("The codes contain NaN or inf values; cannot cluster them.")
     if standardize:
         mean, std = train_codes.mean(0), train_codes.std(0) + 1e-8
         train_codes, test_codes = (train_codes - mean) / std, (test_codes - mean) / std

@@ -19,13 +19,15 @@ __all__ = [
 
 import numpy as np
 
+from keras_ae.errors import InvalidArgumentError, InvalidDataError
+
 
 def frechet_distance(mu1, sigma1, mu2, sigma2):
     """``||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2))`` for two Gaussians (float64, clipped at 0)."""
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, "float64")), np.atleast_1d(np.asarray(mu2, "float64"))
     s1, s2 = np.atleast_2d(np.asarray(sigma1, "float64")), np.atleast_2d(np.asarray(sigma2, "float64"))
     if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (len(mu1), len(mu1)):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"frechet_distance needs means of equal length d and (d, d) covariances; received means "
             f"{mu1.shape}, {mu2.shape} and covariances {s1.shape}, {s2.shape}."
         )
@@ -44,7 +46,7 @@ def feature_statistics(features):
     """Mean and covariance (rows are examples) of a ``(n, d)`` feature matrix."""
     features = np.asarray(features, "float64")
     if features.ndim != 2 or len(features) < 2:
-        raise ValueError(f"Feature statistics need a (n >= 2, d) matrix; received shape {features.shape}.")
+        raise InvalidDataError(f"Feature statistics need a (n >= 2, d) matrix; received shape {features.shape}.")
     return features.mean(axis=0), np.cov(features, rowvar=False)
 
 
@@ -68,8 +70,9 @@ class FeatureNetwork:
     def _check(self, x):
         x = np.asarray(x, "float32")
         if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            raise ValueError(f"The feature network takes images of shape (n, {', '.join(map(str, self.input_shape))})"
-                             f"; received {x.shape}.")
+            raise InvalidDataError("The feature network takes images of shape (n, "
+                                   f"{', '.join(map(str, self.input_shape))})"
+                                   f"; received {x.shape}.")
         return x
 
     def features(self, x, batch_size=500):
@@ -92,9 +95,9 @@ def train_feature_classifier(x, y, num_classes=None, epochs=3, batch_size=128, f
     x = np.asarray(x, "float32")
     y = np.asarray(y).astype("int32")
     if x.ndim != 4:
-        raise ValueError(f"The feature classifier trains on images (n, height, width, channels); got {x.shape}.")
+        raise InvalidDataError(f"The feature classifier trains on images (n, height, width, channels); got {x.shape}.")
     if len(y) != len(x):
-        raise ValueError(f"Got {len(y)} labels for {len(x)} images.")
+        raise InvalidDataError(f"Got {len(y)} labels for {len(x)} images.")
     num_classes = int(num_classes or (y.max() + 1))
     keras.utils.set_random_seed(seed)
     inputs = keras.Input(x.shape[1:])
@@ -129,12 +132,12 @@ def ring_mode_coverage(samples, centers, std, threshold=3.0, min_count=1):
     samples = np.asarray(samples, "float64")
     centers = np.asarray(centers, "float64")
     if samples.ndim != 2 or centers.ndim != 2 or samples.shape[1] != centers.shape[1]:
-        raise ValueError(f"samples (n, d) and centers (modes, d) must share d; received {samples.shape} and "
-                         f"{centers.shape}.")
+        raise InvalidDataError(f"samples (n, d) and centers (modes, d) must share d; received {samples.shape} and "
+                               f"{centers.shape}.")
     if len(samples) == 0:
-        raise ValueError("ring_mode_coverage needs at least one sample.")
+        raise InvalidArgumentError("ring_mode_coverage needs at least one sample.")
     if not float(std) > 0:
-        raise ValueError(f"`std` must be > 0; received {std!r}.")
+        raise InvalidArgumentError(f"`std` must be > 0; received {std!r}.")
     finite = np.isfinite(samples).all(axis=1)
     dist = np.linalg.norm(samples[:, None, :] - centers[None, :, :], axis=-1)
     dist[~finite] = np.inf

@@ -32,7 +32,7 @@ import weakref
 import numpy as np
 
 from keras_ae.data import checks
-from keras_ae.errors import check_choice, check_positive_int
+from keras_ae.errors import InvalidArgumentError, InvalidDataError, check_choice, check_positive_int
 from keras_ae.ops.arrays import to_numpy
 from keras_ae.ops.backend_call import graph_function
 
@@ -54,7 +54,7 @@ def _check_encoder_model(model, what="this analysis"):
     from keras_ae.models.autoencoder import Autoencoder
 
     if not isinstance(model, Autoencoder) or not hasattr(model, "encode"):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"{what} needs a model with an encoder (an autoencoder, VAE or VQ-VAE: keras_ae.models.Autoencoder "
             f"and subclasses); received {type(model).__name__}, which has none. GANs and flows have no encoder: "
             f"{ENCODER_ANALYSES} do not apply to them (use their `sample` and the flow's `log_prob` instead)."
@@ -64,13 +64,13 @@ def _check_encoder_model(model, what="this analysis"):
 
 def _check_images(model, x, what="x"):
     if x is None:
-        raise ValueError(f"`{what}` is required: a numpy array of images of shape (n, "
-                         f"{', '.join(map(str, model.input_shape))}).")
+        raise InvalidDataError(f"`{what}` is required: a numpy array of images of shape (n, "
+                               f"{', '.join(map(str, model.input_shape))}).")
     x = np.asarray(x, dtype="float32")
     checks.check_images_array(x, model.input_shape, model.value_range, what=f"images `{what}`",
                               range_hint=model.value_range_hint)
     if len(x) == 0:
-        raise ValueError(f"`{what}` holds no images (0 examples).")
+        raise InvalidDataError(f"`{what}` holds no images (0 examples).")
     return x
 
 
@@ -80,15 +80,15 @@ def _check_labels(model, y, n, what="y", required=None):
         if required:
             k = getattr(model, "num_classes", None)
             if k is None:
-                raise ValueError(f"Labels `{what}` are required here (integer class labels, one per image).")
-            raise ValueError(f"{type(model).__name__} needs labels `{what}` (integers in [0, {k - 1}]) "
-                             f"for its encoder and decoder.")
+                raise InvalidDataError(f"Labels `{what}` are required here (integer class labels, one per image).")
+            raise InvalidDataError(f"{type(model).__name__} needs labels `{what}` (integers in [0, {k - 1}]) "
+                                   f"for its encoder and decoder.")
         return None
     k = getattr(model, "num_classes", None)
     if k is None:  # labels only used for colouring / probes: any integers
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != n:
-            raise ValueError(f"`{what}` must be integer labels of shape ({n},); received shape {y.shape}.")
+            raise InvalidDataError(f"`{what}` must be integer labels of shape ({n},); received shape {y.shape}.")
         return y
     return checks.check_labels_array(y, k, n)
 
@@ -141,18 +141,19 @@ def latent_traversal(model, x, dims=None, values=np.linspace(-3, 3, 9), y=None, 
     x = _check_images(model, x)
     y = _check_labels(model, y, len(x))
     if not 0 <= int(index) < len(x):
-        raise ValueError(f"`index` must lie in [0, {len(x) - 1}]; received {index!r}.")
+        raise InvalidArgumentError(f"`index` must lie in [0, {len(x) - 1}]; received {index!r}.")
     codes = latent_codes(model, x, y)
     if not _vector_latent(model):
-        raise ValueError(f"latent_traversal needs a vector code; {type(model).__name__}'s code is a grid "
-                         f"(a VQ-VAE's codes are discrete: use interpolation_rows or the code indices instead).")
+        raise InvalidArgumentError(
+            f"latent_traversal needs a vector code; {type(model).__name__}'s code is a grid "
+            f"(a VQ-VAE's codes are discrete: use interpolation_rows or the code indices instead).")
     latent_dim = codes.shape[1]
     dims = list(range(latent_dim)) if dims is None else [int(d) for d in np.atleast_1d(dims)]
     if not dims or any(not 0 <= d < latent_dim for d in dims):
-        raise ValueError(f"`dims` must be code dimensions in [0, {latent_dim - 1}]; received {dims!r}.")
+        raise InvalidArgumentError(f"`dims` must be code dimensions in [0, {latent_dim - 1}]; received {dims!r}.")
     values = np.asarray(values, dtype="float32").reshape(-1)
     if values.size == 0 or not np.all(np.isfinite(values)):
-        raise ValueError(f"`values` must be a non-empty array of finite numbers; received {values!r}.")
+        raise InvalidArgumentError(f"`values` must be a non-empty array of finite numbers; received {values!r}.")
     scale = np.ones(latent_dim, dtype="float32")
     if not _is_vae(model) and len(x) > 1:
         scale = codes.std(axis=0).astype("float32")
@@ -179,17 +180,17 @@ def latent_map(codes, method="pca", seed=0):
     method = check_choice("method", method, ("pca", "tsne"))
     codes = np.asarray(codes, dtype="float32")
     if codes.ndim < 2 or len(codes) == 0:
-        raise ValueError(f"`codes` must have shape (n, latent_dim) with n >= 1; received {codes.shape}.")
+        raise InvalidDataError(f"`codes` must have shape (n, latent_dim) with n >= 1; received {codes.shape}.")
     codes = codes.reshape(len(codes), -1)
     if not np.all(np.isfinite(codes)):
-        raise ValueError("`codes` contain NaN or inf values.")
+        raise InvalidDataError("`codes` contain NaN or inf values.")
     d = codes.shape[1]
     if d == 1:
         return np.concatenate([codes, np.zeros_like(codes)], axis=1)
     if d == 2:
         return codes.copy()
     if len(codes) < 3:
-        raise ValueError(f"A {method} map needs at least 3 codes; received {len(codes)}.")
+        raise InvalidDataError(f"A {method} map needs at least 3 codes; received {len(codes)}.")
     if method == "pca":
         from sklearn.decomposition import PCA
 
@@ -205,7 +206,7 @@ def latent_map(codes, method="pca", seed=0):
 def reconstruction_grid(model, x, n=10, y=None):
     """``(2, n, H, W, C)``: the first ``n`` images of ``x`` over their (deterministic) reconstructions."""
     _check_encoder_model(model, "reconstruction_grid")
-    n = check_positive_int("n", int(n))
+    n = check_positive_int("n", n)
     x = _check_images(model, x)[:n]
     y = _check_labels(model, None if y is None else np.asarray(y)[:n], len(x))
     rec = model.reconstruct(x, y) if _needs_labels(model) else model.reconstruct(x)
@@ -215,10 +216,11 @@ def reconstruction_grid(model, x, n=10, y=None):
 def sample_grid(model, n=64, seed=0, labels=None):
     """``n`` samples from the model's prior (``model.sample``); for conditional models ``labels``
     defaults to the classes in turn (``n // num_classes`` of each, class-major)."""
-    n = check_positive_int("n", int(n))
+    n = check_positive_int("n", n)
     if not hasattr(model, "sample"):
-        raise ValueError(f"sample_grid needs a model with `sample` (VAEs, GANs, flows, a VQ-VAE with a fitted "
-                         f"prior); {type(model).__name__} has none.")
+        raise InvalidArgumentError("sample_grid needs a model with `sample` (VAEs, GANs, flows, a VQ-VAE with a "
+                                   "fitted "
+                                   f"prior); {type(model).__name__} has none.")
     if _needs_labels(model):
         if labels is None:
             k = model.num_classes
@@ -236,7 +238,7 @@ def interpolation_rows(model, pairs, steps=8, labels=None):
     ``labels`` (of the ``x_a`` images) for conditional models.
     """
     _check_encoder_model(model, "interpolation_rows")
-    steps = check_positive_int("steps", int(steps), minimum=2)
+    steps = check_positive_int("steps", steps, minimum=2)
     batch_ndim = len(model.input_shape) + 1
     if (isinstance(pairs, (list, tuple)) and len(pairs) == 2 and hasattr(pairs[0], "shape")
             and len(pairs[0].shape) == batch_ndim):
@@ -246,11 +248,12 @@ def interpolation_rows(model, pairs, steps=8, labels=None):
             x_a = np.stack([np.asarray(p[0]) for p in pairs])
             x_b = np.stack([np.asarray(p[1]) for p in pairs])
         except (TypeError, IndexError, ValueError):
-            raise ValueError("`pairs` must be (x_a, x_b) (two arrays of n images) or a list of (image_a, image_b) "
-                             "pairs.") from None
+            raise InvalidDataError("`pairs` must be (x_a, x_b) (two arrays of n images) or a list of (image_a, "
+                                   "image_b) "
+                                   "pairs.") from None
     x_a, x_b = _check_images(model, x_a, "x_a"), _check_images(model, x_b, "x_b")
     if len(x_a) != len(x_b):
-        raise ValueError(f"x_a and x_b must hold the same number of images; received {len(x_a)} and {len(x_b)}.")
+        raise InvalidDataError(f"x_a and x_b must hold the same number of images; received {len(x_a)} and {len(x_b)}.")
     labels = _check_labels(model, labels, len(x_a), "labels")
     if _needs_labels(model):
         rows = model.interpolate(x_a, x_b, steps=steps, labels_a=labels)
@@ -326,13 +329,14 @@ def iwae_nll(model, x, k=1000, y=None, batch_size=4096, seed=0, return_per_examp
     bar on stderr (:class:`keras_ae.evaluation.progress.Progress`).
     """
     if not _is_vae(model):
-        raise ValueError(f"iwae_nll needs a VAE (keras_ae.models.VAE or ConditionalVAE: a Gaussian posterior and "
-                         f"a prior); received {type(model).__name__}. For other models use the linear probe and "
-                         f"reconstructions; flows have an exact `log_prob`.")
+        raise InvalidArgumentError(
+            f"iwae_nll needs a VAE (keras_ae.models.VAE or ConditionalVAE: a Gaussian posterior and a prior); "
+            f"received {type(model).__name__}. For other models use the linear probe and reconstructions; flows "
+            f"have an exact `log_prob`.")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"`k` (importance samples per example) must be an integer >= 1; received {k!r}.")
+        raise InvalidArgumentError(f"`k` (importance samples per example) must be an integer >= 1; received {k!r}.")
     k = int(k)
-    batch_size = check_positive_int("batch_size", int(batch_size))
+    batch_size = check_positive_int("batch_size", batch_size)
     x = _check_images(model, x)
     y = _check_labels(model, y, len(x))
     rng = np.random.default_rng(seed)
@@ -390,12 +394,12 @@ def evaluate_latent(model, x_test, y_test=None, x_train=None, y_train=None, k=10
     """
     _check_encoder_model(model, "evaluate_latent")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"`k` (importance samples per example) must be an integer >= 1; received {k!r}.")
+        raise InvalidDataError(f"`k` (importance samples per example) must be an integer >= 1; received {k!r}.")
     x_test = _check_images(model, x_test, "x_test")
     y_test = _check_labels(model, y_test, len(x_test), "y_test")
     if (x_train is None) != (y_train is None):
-        raise ValueError("Pass both `x_train` and `y_train` (for the linear probe), or neither.")
-    n_images = check_positive_int("n_images", int(n_images))
+        raise InvalidArgumentError("Pass both `x_train` and `y_train` (for the linear probe), or neither.")
+    n_images = check_positive_int("n_images", n_images)
     cond = y_test if _needs_labels(model) else None
     start = time.perf_counter()
     m = {"model": type(model).__name__, "name": model.name, "n_test": int(len(x_test)), "seed": int(seed)}

@@ -4,7 +4,7 @@ __all__ = ["linear_probe", "labels_per_class", "semi_supervised_probe"]
 
 import numpy as np
 
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import InvalidDataError, check_positive_int
 
 
 def linear_probe(train_features, y_train, test_features, y_test, standardize=True, max_iter=2000, C=1.0):
@@ -14,10 +14,10 @@ def linear_probe(train_features, y_train, test_features, y_test, standardize=Tru
     a = np.asarray(train_features, dtype="float64").reshape(len(train_features), -1)
     b = np.asarray(test_features, dtype="float64").reshape(len(test_features), -1)
     if len(a) != len(y_train) or len(b) != len(y_test):
-        raise ValueError(f"Features and labels differ in length: train {len(a)} vs {len(y_train)}, "
-                         f"test {len(b)} vs {len(y_test)}.")
+        raise InvalidDataError(f"Features and labels differ in length: train {len(a)} vs {len(y_train)}, "
+                               f"test {len(b)} vs {len(y_test)}.")
     if len(np.unique(y_train)) < 2:
-        raise ValueError("A linear probe needs training labels of at least 2 classes.")
+        raise InvalidDataError("A linear probe needs training labels of at least 2 classes.")
     if standardize:
         mean, std = a.mean(0), a.std(0) + 1e-8
         a, b = (a - mean) / std, (b - mean) / std
@@ -34,7 +34,7 @@ def labels_per_class(y, n, seed=0):
     for c in np.unique(y):
         idx = np.flatnonzero(y == c)
         if len(idx) < n:
-            raise ValueError(f"Class {c} has only {len(idx)} examples; cannot take {n} labels per class.")
+            raise InvalidDataError(f"Class {c} has only {len(idx)} examples; cannot take {n} labels per class.")
         out.append(rng.choice(idx, n, replace=False))
     return np.sort(np.concatenate(out))
 

@@ -6,12 +6,14 @@ __all__ = ["psnr", "distance_to_points", "filter_orientedness"]
 
 import numpy as np
 
+from keras_ae.errors import InvalidArgumentError
+
 
 def psnr(clean, other, peak=1.0):
     """Mean per-image peak signal-to-noise ratio (dB) of ``other`` against ``clean`` (both ``(N, ...)``)."""
     clean, other = np.asarray(clean, "float64"), np.asarray(other, "float64")
     if clean.shape != other.shape or clean.ndim < 2:
-        raise ValueError(f"psnr needs two batches of the same shape (N, ...); received {clean.shape} and {other.shape}.")
+        raise InvalidArgumentError(f"psnr needs two batches of the same shape (N, ...); received {clean.shape} and {other.shape}.")
     mse = np.mean((clean - other) ** 2, axis=tuple(range(1, clean.ndim)))
     return float(np.mean(10.0 * np.log10(peak**2 / np.maximum(mse, 1e-10))))
 
@@ -21,7 +23,7 @@ def distance_to_points(points, reference, batch_size=512):
     distance to a manifold sampled densely by ``reference``."""
     points, reference = np.asarray(points, "float64"), np.asarray(reference, "float64")
     if points.ndim != 2 or reference.ndim != 2 or points.shape[1] != reference.shape[1]:
-        raise ValueError(f"points (N, d) and reference (M, d) must share d; received {points.shape} and "
+        raise InvalidArgumentError(f"points (N, d) and reference (M, d) must share d; received {points.shape} and "
                          f"{reference.shape}.")
     out = []
     for start in range(0, len(points), batch_size):

@@ -21,13 +21,14 @@ __all__ = [
 
 import numpy as np
 
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import InvalidDataError, check_positive_int
 
 
 def _pair(true, pred):
     true, pred = np.asarray(true), np.asarray(pred)
     if true.shape != pred.shape:
-        raise ValueError(f"True and predicted masks must have the same shape; received {true.shape} and {pred.shape}.")
+        raise InvalidDataError(f"True and predicted masks must have the same shape; received {true.shape} and "
+                               f"{pred.shape}.")
     return true, pred
 
 
@@ -37,7 +38,7 @@ def confusion_matrix(true, pred, num_classes):
     k = check_positive_int("num_classes", num_classes)
     t, p = true.ravel().astype("int64"), pred.ravel().astype("int64")
     if t.size and (t.min() < 0 or t.max() >= k or p.min() < 0 or p.max() >= k):
-        raise ValueError(f"Mask labels must lie in [0, {k - 1}] (num_classes={k}).")
+        raise InvalidDataError(f"Mask labels must lie in [0, {k - 1}] (num_classes={k}).")
     return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
 
 

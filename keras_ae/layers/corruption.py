@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ae.errors import check_positive_int, unknown_name_message
+from keras_ae.errors import InvalidArgumentError, check_positive_int, unknown_name_message
 from keras_ae.serialization import register_serializable
 
 
@@ -25,9 +25,9 @@ def _check_positive_float(name, value):
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must be a finite number > 0; received {value!r}.") from None
+        raise InvalidArgumentError(f"`{name}` must be a finite number > 0; received {value!r}.") from None
     if not (v > 0 and math.isfinite(v)):
-        raise ValueError(f"`{name}` must be a finite number > 0; received {value!r}.")
+        raise InvalidArgumentError(f"`{name}` must be a finite number > 0; received {value!r}.")
     return v
 
 
@@ -69,9 +69,9 @@ class GaussianNoise(Corruption):
             try:
                 lo, hi = (float(c) for c in clip)
             except (TypeError, ValueError):
-                raise ValueError(f"`clip` must be None or a pair (low, high); received {clip!r}.") from None
+                raise InvalidArgumentError(f"`clip` must be None or a pair (low, high); received {clip!r}.") from None
             if not lo < hi:
-                raise ValueError(f"`clip` must be (low, high) with low < high; received {clip!r}.")
+                raise InvalidArgumentError(f"`clip` must be (low, high) with low < high; received {clip!r}.")
             clip = (lo, hi)
         self.clip = clip
 
@@ -100,9 +100,9 @@ class PixelRemoval(Corruption):
         try:
             r = float(rate)
         except (TypeError, ValueError):
-            raise ValueError(f"`rate` must be a number in [0, 1); received {rate!r}.") from None
+            raise InvalidArgumentError(f"`rate` must be a number in [0, 1); received {rate!r}.") from None
         if not (0.0 <= r < 1.0):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"`rate` (the fraction of pixels removed) must lie in [0, 1); received {rate!r}. "
                 "A rate of 1 would remove every pixel."
             )
@@ -148,7 +148,7 @@ class GaussianBlur(Corruption):
 
     def _check_images(self, shape):
         if len(shape) != 4:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{type(self).__name__} takes images of shape (batch, height, width, channels); "
                 f"received shape {tuple(shape)}."
             )
@@ -184,12 +184,12 @@ class BlockMask(Corruption):
 
     def _check_shape(self, shape):
         if len(shape) != 4:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"BlockMask takes images of shape (batch, height, width, channels); received shape {tuple(shape)}."
             )
         h, w = shape[1], shape[2]
         if (h is not None and self.size > h) or (w is not None and self.size > w):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"BlockMask size {self.size}x{self.size} is larger than the images ({h}x{w}); "
                 f"use a size of at most {min(s for s in (h, w) if s is not None)}."
             )
@@ -235,5 +235,5 @@ def corruption_from_name(corruption, **kwargs):
     if isinstance(corruption, Corruption):
         return corruption
     if corruption not in CORRUPTIONS:
-        raise ValueError(unknown_name_message("corruption", corruption, list(CORRUPTIONS)))
+        raise InvalidArgumentError(unknown_name_message("corruption", corruption, list(CORRUPTIONS)))
     return CORRUPTIONS[corruption](**kwargs)

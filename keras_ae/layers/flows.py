@@ -45,7 +45,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ae.errors import check_choice, check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_choice, check_positive_int
 from keras_ae.ops.backend_call import TorchSafeForward
 from keras_ae.serialization import register_serializable
 
@@ -67,11 +67,12 @@ def _zeros_log_det(t):
 def _check_shape(shape, layer, rank=None):
     shape = tuple(shape)
     if any(s is None for s in shape[1:]):
-        raise ValueError(f"{type(layer).__name__} needs a fully known input shape (batch, ...); received {shape}.")
+        raise InvalidArgumentError(f"{type(layer).__name__} needs a fully known input shape (batch, ...); "
+                                   f"received {shape}.")
     if rank is not None and len(shape) not in rank:
         want = " or ".join(f"rank {r} ({'(batch, dim)' if r == 2 else '(batch, height, width, channels)'})"
                            for r in rank)
-        raise ValueError(f"{type(layer).__name__} expects inputs of {want}; received shape {shape}.")
+        raise InvalidArgumentError(f"{type(layer).__name__} expects inputs of {want}; received shape {shape}.")
     return shape
 
 
@@ -119,7 +120,8 @@ def build_chain(flows, x_shape):
     shape = tuple(x_shape)
     for layer in flows:
         if not isinstance(layer, FlowLayer):
-            raise ValueError(f"Every flow layer must be a keras_ae FlowLayer; received {type(layer).__name__}.")
+            raise InvalidArgumentError("Every flow layer must be a keras_ae FlowLayer; received "
+                                       f"{type(layer).__name__}.")
         if not layer.built:
             layer.build(shape)
         shape = tuple(layer.inverse_shape(shape))
@@ -192,7 +194,7 @@ def coupling_mask(mask, shape, parity=0):
     if parity:
         b = 1.0 - b
     if b.min() == b.max():
-        raise ValueError(
+        raise InvalidArgumentError(
             f"The {mask!r} coupling mask does not split an input of per-example shape {tuple(shape)}: "
             f"one side would be empty. "
             + ("A vector coupling needs at least 2 dimensions." if len(shape) == 1 else
@@ -222,12 +224,12 @@ class CouplingLayer(FlowLayer):
         super().__init__(**kwargs)
         self.dropout = float(dropout)
         if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"`dropout` must lie in [0, 1); received {dropout!r}.")
+            raise InvalidArgumentError(f"`dropout` must lie in [0, 1); received {dropout!r}.")
         self.mask = check_choice("mask", mask, VECTOR_MASKS + IMAGE_MASKS)
         self.parity = check_choice("parity", int(parity), (0, 1))
         self.hidden = tuple(check_positive_int("hidden units", int(h)) for h in hidden)
         if not self.hidden:
-            raise ValueError("`hidden` must list at least one layer width.")
+            raise InvalidArgumentError("`hidden` must list at least one layer width.")
         self.kernel_size = check_positive_int("kernel_size", kernel_size)
         self.activation = activation
 
@@ -235,11 +237,11 @@ class CouplingLayer(FlowLayer):
         shape = _check_shape(input_shape, self, rank=(2, 4))
         image = len(shape) == 4
         if image and self.mask not in IMAGE_MASKS:
-            raise ValueError(f"mask={self.mask!r} is for vectors (batch, dim); images take "
-                             f"'checkerboard' or 'channel'. Received shape {shape}.")
+            raise InvalidArgumentError(f"mask={self.mask!r} is for vectors (batch, dim); images take "
+                                       f"'checkerboard' or 'channel'. Received shape {shape}.")
         if not image and self.mask not in VECTOR_MASKS:
-            raise ValueError(f"mask={self.mask!r} is for images (batch, h, w, c); vectors take "
-                             f"'half' or 'alternating'. Received shape {shape}.")
+            raise InvalidArgumentError(f"mask={self.mask!r} is for images (batch, h, w, c); vectors take "
+                                       f"'half' or 'alternating'. Received shape {shape}.")
         self._mask_np = coupling_mask(self.mask, shape[1:], self.parity)
         out = self.params_per_unit * shape[-1]
         self.net = []
@@ -315,7 +317,7 @@ class AffineCoupling(CouplingLayer):
                          dropout=dropout, **kwargs)
         self.scale_clamp = float(scale_clamp)
         if not self.scale_clamp > 0:
-            raise ValueError(f"`scale_clamp` must be > 0; received {scale_clamp!r}.")
+            raise InvalidArgumentError(f"`scale_clamp` must be > 0; received {scale_clamp!r}.")
 
     def _shift_log_scale(self, masked, training=None):
         b = self.binary_mask(masked.dtype)
@@ -376,7 +378,7 @@ class AutoregressiveLayer(FlowLayer):
         super().__init__(**kwargs)
         self.hidden = tuple(check_positive_int("hidden units", int(h)) for h in hidden)
         if not self.hidden:
-            raise ValueError("`hidden` must list at least one layer width.")
+            raise InvalidArgumentError("`hidden` must list at least one layer width.")
         self.reverse = bool(reverse)
         self.activation = activation
         self._act = keras.activations.get(activation)
@@ -388,7 +390,7 @@ class AutoregressiveLayer(FlowLayer):
         shape = _check_shape(input_shape, self, rank=(2,))
         dim = shape[-1]
         if dim < 2:
-            raise ValueError(f"{type(self).__name__} needs at least 2 dimensions to split autoregressively; "
+            raise InvalidArgumentError(f"{type(self).__name__} needs at least 2 dimensions to split autoregressively; "
                              f"received shape {shape}.")
         self.dim = dim
         masks, _ = made_masks(dim, self.hidden, self.reverse, self.params_per_dim)
@@ -411,15 +413,15 @@ class AutoregressiveLayer(FlowLayer):
     def _check_context(self, x, context):
         if not self.context_dim:
             if context is not None:
-                raise ValueError(f"{type(self).__name__} was built without a context (context_dim=None); "
+                raise InvalidArgumentError(f"{type(self).__name__} was built without a context (context_dim=None); "
                                  "received a `context` tensor. Pass context_dim=... to condition on one.")
             return None
         if context is None:
-            raise ValueError(f"{type(self).__name__} has context_dim={self.context_dim}: pass `context` of shape "
+            raise InvalidArgumentError(f"{type(self).__name__} has context_dim={self.context_dim}: pass `context` of shape "
                              f"(batch, {self.context_dim}) to forward/inverse.")
         context = ops.convert_to_tensor(context, dtype=x.dtype)
         if len(context.shape) != 2 or context.shape[-1] != self.context_dim:
-            raise ValueError(f"`context` must have shape (batch, {self.context_dim}); "
+            raise InvalidArgumentError(f"`context` must have shape (batch, {self.context_dim}); "
                              f"received {tuple(context.shape)}.")
         return context
 
@@ -619,7 +621,8 @@ class Permute(FlowLayer):
         else:
             perm = np.asarray(self.order)
             if sorted(perm.tolist()) != list(range(c)):
-                raise ValueError(f"`order` must be a permutation of 0..{c - 1} for {c} features; received {self.order}.")
+                raise InvalidArgumentError(f"`order` must be a permutation of 0..{c - 1} for {c} features; "
+                                           f"received {self.order}.")
         self._perm = perm.astype("int32")
         self._inv = np.argsort(perm).astype("int32")
         self.built = True
@@ -645,7 +648,8 @@ class LeakyReLUFlow(FlowLayer):
         super().__init__(**kwargs)
         self.negative_slope = float(negative_slope)
         if not self.negative_slope > 0:
-            raise ValueError(f"`negative_slope` must be > 0 for the map to be invertible; received {negative_slope!r}.")
+            raise InvalidArgumentError("`negative_slope` must be > 0 for the map to be invertible; received "
+                                       f"{negative_slope!r}.")
 
     def _forward(self, z):
         a = self.negative_slope
@@ -691,8 +695,9 @@ class Squeeze(FlowLayer):
         shape = _check_shape(input_shape, self, rank=(4,))
         _, h, w, c = shape
         if h % 2 or w % 2:
-            raise ValueError(f"Squeeze needs an even height and width; received per-example shape {(h, w, c)}. "
-                             "Pad or crop the images, or squeeze fewer times.")
+            raise InvalidArgumentError("Squeeze needs an even height and width; received per-example shape "
+                                       f"{(h, w, c)}. "
+                                       "Pad or crop the images, or squeeze fewer times.")
         self.built = True
 
     def inverse_shape(self, data_shape):
@@ -722,7 +727,7 @@ def _adopt_policy(layers, policy):
     for layer in layers:
         if layer.dtype_policy.name != policy.name:
             if layer.built:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"The inner flow layer {layer.name!r} is already built with dtype policy "
                     f"{layer.dtype_policy.name!r}, but the FactorOut holding it has {policy.name!r}; inner layers "
                     "take their holder's policy, so pass them unbuilt (or give both the same `dtype`).")
@@ -746,7 +751,7 @@ class FactorOut(FlowLayer):
         super().__init__(**kwargs)
         flows = _deserialize_list(flows)
         if not flows:
-            raise ValueError("FactorOut needs a non-empty list of inner flow layers.")
+            raise InvalidArgumentError("FactorOut needs a non-empty list of inner flow layers.")
         self.flows = list(flows)
         _adopt_policy(self.flows, self.dtype_policy)
 
@@ -754,8 +759,9 @@ class FactorOut(FlowLayer):
         shape = _check_shape(input_shape, self, rank=(4,))
         b, h, w, c = shape
         if c < 2:
-            raise ValueError(f"FactorOut needs at least 2 channels to factor half out; received shape {shape}. "
-                             "Squeeze first.")
+            raise InvalidArgumentError("FactorOut needs at least 2 channels to factor half out; received shape "
+                                       f"{shape}. "
+                                       "Squeeze first.")
         self.keep = c - c // 2
         self.factored_shape = (h, w, c // 2)
         self.inner_in_shape = (b, h, w, self.keep)

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ae.errors import check_choice, check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_choice, check_positive_int
 from keras_ae.layers.flows import FlowLayer, _check_shape, sum_except_batch, training_kwargs
 from keras_ae.ops.autodiff import input_vjp
 from keras_ae.serialization import register_serializable
@@ -179,9 +179,9 @@ def _check_lipschitz(value):
     try:
         c = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"`lipschitz` must be a number in (0, 1); received {value!r}.") from None
+        raise InvalidArgumentError(f"`lipschitz` must be a number in (0, 1); received {value!r}.") from None
     if not 0.0 < c < 1.0:
-        raise ValueError(f"`lipschitz` must lie strictly between 0 and 1 (g must be a contraction for the residual "
+        raise InvalidArgumentError(f"`lipschitz` must lie strictly between 0 and 1 (g must be a contraction for the residual "
                          f"block to be invertible); received {value!r}.")
     return c
 
@@ -358,7 +358,7 @@ class InvertibleResidualBlock(FlowLayer):
         self.power_iterations = check_positive_int("power_iterations", power_iterations)
         self.tol = float(tol)
         if not self.tol > 0:
-            raise ValueError(f"`tol` must be a number > 0 (the fixed-point tolerance); received {tol!r}.")
+            raise InvalidArgumentError(f"`tol` must be a number > 0 (the fixed-point tolerance); received {tol!r}.")
         self.max_iterations = check_positive_int("max_iterations", max_iterations)
         self.explicit = check_choice("explicit", explicit, ("inverse", "forward"))
         self.seed = seed

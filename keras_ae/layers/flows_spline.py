@@ -30,7 +30,7 @@ import math
 
 from keras import ops
 
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_positive_int
 from keras_ae.layers.flows import AutoregressiveLayer, CouplingLayer, sum_except_batch
 from keras_ae.serialization import register_serializable
 
@@ -45,10 +45,10 @@ def _check_spline_args(bins, bound):
     try:
         bound = float(bound)
     except (TypeError, ValueError):
-        raise ValueError(f"`bound` must be a number > 0 (the spline interval is [-bound, bound]); "
+        raise InvalidArgumentError(f"`bound` must be a number > 0 (the spline interval is [-bound, bound]); "
                          f"received {bound!r}.") from None
     if not (bound > 0 and math.isfinite(bound)):
-        raise ValueError(f"`bound` must be a finite number > 0 (the spline interval is [-bound, bound]); "
+        raise InvalidArgumentError(f"`bound` must be a finite number > 0 (the spline interval is [-bound, bound]); "
                          f"received {bound!r}.")
     return bins, bound
 
@@ -84,9 +84,9 @@ def rational_quadratic_spline(inputs, widths, heights, derivatives, inverse=Fals
     """
     bins = widths.shape[-1]
     if bins is not None and bins < 2:
-        raise ValueError(f"A rational-quadratic spline needs `bins` >= 2; received widths with {bins} bin(s).")
+        raise InvalidArgumentError(f"A rational-quadratic spline needs `bins` >= 2; received widths with {bins} bin(s).")
     if heights.shape[-1] != bins or derivatives.shape[-1] != bins - 1:
-        raise ValueError(f"Spline parameters do not match: widths {tuple(widths.shape)}, heights "
+        raise InvalidArgumentError(f"Spline parameters do not match: widths {tuple(widths.shape)}, heights "
                          f"{tuple(heights.shape)} (same last axis), derivatives {tuple(derivatives.shape)} "
                          f"(one fewer on the last axis).")
     dtype = "float32"

@@ -5,6 +5,7 @@ __all__ = ["WeightNormalization"]
 import keras
 from keras import ops
 
+from keras_ae.errors import InvalidArgumentError
 from keras_ae.serialization import register_serializable
 
 _SUPPORTED = (keras.layers.Dense, keras.layers.Conv2D, keras.layers.Conv2DTranspose)
@@ -21,7 +22,7 @@ class WeightNormalization(keras.layers.Wrapper):
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, _SUPPORTED):
-            raise ValueError(
+            raise InvalidArgumentError(
                 "WeightNormalization wraps Dense, Conv2D or Conv2DTranspose layers; received "
                 f"{type(layer).__name__}."
             )

@@ -5,7 +5,7 @@ __all__ = ["Padding2D"]
 import keras
 from keras import ops
 
-from keras_ae.errors import check_choice, check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_choice, check_positive_int
 from keras_ae.serialization import register_serializable
 
 MODES = {"reflect": "reflect", "circular": None, "zeros": "constant"}
@@ -19,7 +19,7 @@ def _check_pad(pad):
         except (TypeError, ValueError):
             pads = None
         if pads is None or min(pads) < 0 or max(pads) == 0:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"`pad` must be a positive int or ((top, bottom), (left, right)) of non-negative ints, not all "
                 f"zero; received {pad!r}."
             )
@@ -63,7 +63,7 @@ class Padding2D(keras.layers.Layer):
         (top, bottom), (left, right) = self.pads
         if self.mode == "reflect" and (inputs.shape[1] is not None and inputs.shape[1] <= max(top, bottom)
                                        or inputs.shape[2] is not None and inputs.shape[2] <= max(left, right)):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"Reflection padding of {self.pad} needs height and width larger than the padding; "
                 f"received {inputs.shape}. The feature map is too small for a reflected border: use "
                 "padding='zeros' or 'circular', a smaller kernel, or fewer halving stages (`filters`)."

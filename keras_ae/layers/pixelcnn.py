@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ae.errors import check_choice, check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_choice, check_positive_int
 from keras_ae.serialization import register_serializable
 
 MASK_TYPES = ("A", "B", "vertical_A", "vertical_B", "horizontal_A", "horizontal_B")
@@ -23,7 +23,7 @@ def _kernel_size(kernel_size):
         kernel_size = (kernel_size, kernel_size)
     kh, kw = (int(k) for k in kernel_size)
     if kh < 1 or kw < 1 or kh % 2 == 0 or kw % 2 == 0:
-        raise ValueError(f"`kernel_size` must be odd positive integers; received {kernel_size!r}.")
+        raise InvalidArgumentError(f"`kernel_size` must be odd positive integers; received {kernel_size!r}.")
     return kh, kw
 
 
@@ -147,7 +147,7 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         self.vertical_to_horizontal.build(tuple(v_shape[:-1]) + (2 * self.filters,))
         self.horizontal_out.build(tuple(h_shape[:-1]) + (self.filters,))
         if self.residual and h_shape[-1] is not None and int(h_shape[-1]) != self.filters:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"GatedPixelCNNBlock(residual=True) needs a horizontal input with {self.filters} channels; "
                 f"received {h_shape[-1]}."
             )

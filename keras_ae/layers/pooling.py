@@ -15,14 +15,14 @@ __all__ = ["MaxPoolingWithArgmax", "MaxUnpooling"]
 import keras
 from keras import ops
 
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_positive_int
 from keras_ae.serialization import register_serializable
 
 
 def _check_4d(shape, what):
     if len(shape) != 4:
-        raise ValueError(f"{what} expects a batch of feature maps (batch, height, width, channels); "
-                         f"received shape {tuple(shape)}.")
+        raise InvalidArgumentError(f"{what} expects a batch of feature maps (batch, height, width, channels); "
+                                   f"received shape {tuple(shape)}.")
 
 
 @register_serializable
@@ -42,7 +42,7 @@ class MaxPoolingWithArgmax(keras.layers.Layer):
         p = self.pool_size
         h, w = input_shape[1], input_shape[2]
         if h is None or w is None or h % p or w % p:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{type(self).__name__}(pool_size={p}) needs a known height and width divisible by {p}; "
                 f"received input shape {tuple(input_shape)}."
             )
@@ -96,21 +96,22 @@ class MaxUnpooling(keras.layers.Layer):
 
     def _check(self, input_shape):
         if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
-            raise ValueError(f"{type(self).__name__} is called on [values, positions]; received {input_shape!r}.")
+            raise InvalidArgumentError(f"{type(self).__name__} is called on [values, positions]; received "
+                                       f"{input_shape!r}.")
         try:
             values, positions = (tuple(s) for s in input_shape)
         except TypeError:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{type(self).__name__} is called on [values, positions]; received {input_shape!r}."
             ) from None
         _check_4d(values, type(self).__name__)
         if values[1:] != positions[1:]:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{type(self).__name__}: values {values} and positions {positions} must have the same shape "
                 "(the positions come from the MaxPoolingWithArgmax whose output the values replace)."
             )
         if values[1] is None or values[2] is None:
-            raise ValueError(f"{type(self).__name__} needs a known height and width; received {values}.")
+            raise InvalidArgumentError(f"{type(self).__name__} needs a known height and width; received {values}.")
         return values
 
     def compute_output_shape(self, input_shape):

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ae.errors import check_non_negative, check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_non_negative, check_positive_int
 from keras_ae.serialization import register_serializable
 
 
@@ -83,15 +83,15 @@ class VectorQuantizer(keras.layers.Layer):
         self.ema = bool(ema)
         decay = float(decay)
         if not 0.0 <= decay < 1.0:
-            raise ValueError(f"`decay` must be in [0, 1); received {decay!r}.")
+            raise InvalidArgumentError(f"`decay` must be in [0, 1); received {decay!r}.")
         self.decay = decay
         epsilon = float(epsilon)
         if not epsilon > 0:
-            raise ValueError(f"`epsilon` must be > 0; received {epsilon!r}.")
+            raise InvalidArgumentError(f"`epsilon` must be > 0; received {epsilon!r}.")
         self.epsilon = epsilon
         self.dead_code_threshold = check_non_negative("dead_code_threshold", dead_code_threshold)
         if self.dead_code_threshold > 0 and not self.ema:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "`dead_code_threshold` > 0 (re-initialising unused codes) needs `ema=True`; with a "
                 "gradient-trained codebook pass dead_code_threshold=0."
             )
@@ -101,7 +101,7 @@ class VectorQuantizer(keras.layers.Layer):
     def build(self, input_shape):
         channels = input_shape[-1]
         if channels is not None and int(channels) != self.embedding_dim:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"VectorQuantizer has embedding_dim={self.embedding_dim}, but its input's last axis has "
                 f"{channels} channels; they must match (input shape {tuple(input_shape)})."
             )

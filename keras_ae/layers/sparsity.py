@@ -11,7 +11,7 @@ __all__ = ["ActivityL1", "KLSparsity", "KSparse", "kl_sparsity_penalty"]
 import keras
 from keras import ops
 
-from keras_ae.errors import check_non_negative, check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_non_negative, check_positive_int
 from keras_ae.serialization import register_serializable
 
 
@@ -56,9 +56,9 @@ class KLSparsity(keras.layers.Layer):
         try:
             r = float(rho)
         except (TypeError, ValueError):
-            raise ValueError(f"`rho` must be a number in (0, 1); received {rho!r}.") from None
+            raise InvalidArgumentError(f"`rho` must be a number in (0, 1); received {rho!r}.") from None
         if not (0.0 < r < 1.0):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"`rho` (the target mean activation of the code units) must lie strictly in (0, 1); received {rho!r}."
             )
         self.rho = r
@@ -94,7 +94,7 @@ class KSparse(keras.layers.Layer):
     def build(self, input_shape):
         units = input_shape[-1]
         if units is not None and self.k > units:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"KSparse keeps the k={self.k} largest activations, but the code has only {units} units; "
                 f"use k <= {units}."
             )

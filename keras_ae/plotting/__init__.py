@@ -43,6 +43,8 @@ import statistics
 
 import numpy as np
 
+from keras_ae.errors import InvalidArgumentError, InvalidDataError
+
 
 def new_figure(nrows=1, ncols=1, figsize=None, squeeze=True, **subplot_kw):
     """``(fig, axes)``: a :class:`matplotlib.figure.Figure` (no pyplot, no backend) with ``nrows x ncols`` axes."""
@@ -74,7 +76,8 @@ def _as_images(images):
     if images.ndim == 3:  # (N, H, W): one channel
         images = images[..., None]
     if images.ndim != 4 or images.shape[-1] not in (1, 3, 4):
-        raise ValueError(f"Expected images of shape (n, height, width[, 1 or 3 channels]); received {images.shape}.")
+        raise InvalidDataError("Expected images of shape (n, height, width[, 1 or 3 channels]); received "
+                               f"{images.shape}.")
     return images
 
 
@@ -85,7 +88,7 @@ def image_grid(images, ncols=None, pad=1):
     n, h, w, c = images.shape
     ncols = int(ncols or int(np.ceil(np.sqrt(n))))
     if ncols < 1:
-        raise ValueError(f"`ncols` must be a positive integer; received {ncols!r}.")
+        raise InvalidArgumentError(f"`ncols` must be a positive integer; received {ncols!r}.")
     nrows = int(np.ceil(n / ncols))
     grid = np.ones((nrows * (h + pad) - pad, ncols * (w + pad) - pad, c), dtype="float32")
     for i in range(n):
@@ -216,7 +219,7 @@ def plot_history(history, path=None):
     """Training curves: one panel per metric, with its ``val_`` counterpart when present."""
     names = [k for k in history if not k.startswith("val_")]
     if not names:
-        raise ValueError(f"The history has no training metrics to plot; it holds {sorted(history)}.")
+        raise InvalidArgumentError(f"The history has no training metrics to plot; it holds {sorted(history)}.")
     fig, axes = new_figure(1, len(names), figsize=(3.2 * len(names), 2.8), squeeze=False)
     for ax, name in zip(axes[0], names):
         ax.plot(range(1, len(history[name]) + 1), history[name], label="train")

@@ -9,6 +9,7 @@ __all__ = ["plot_traversal", "plot_latent_map", "plot_reconstruction_grid", "plo
 
 import numpy as np
 
+from keras_ae.errors import InvalidDataError
 from keras_ae.plotting import colormap, finish, new_figure, show_grid, show_image
 
 
@@ -19,8 +20,8 @@ def plot_traversal(images, dims, values, path=None, unit="prior std", title="lat
     rows, cols = images.shape[:2]
     values = np.asarray(values).reshape(-1)
     if len(dims) != rows or len(values) != cols:
-        raise ValueError(f"Traversal images have {rows} rows x {cols} columns but {len(dims)} dims and "
-                         f"{len(values)} values were given.")
+        raise InvalidDataError(f"Traversal images have {rows} rows x {cols} columns but {len(dims)} dims and "
+                               f"{len(values)} values were given.")
     fig, axes = new_figure(rows, cols, figsize=(0.8 * cols + 0.6, 0.8 * rows + 0.5), squeeze=False)
     for i in range(rows):
         for j in range(cols):

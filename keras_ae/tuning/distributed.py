@@ -20,6 +20,8 @@ import subprocess
 import sys
 import time
 
+from keras_ae.errors import InvalidArgumentError
+
 ORACLE_IP = "127.0.0.1"
 
 
@@ -97,7 +99,7 @@ def launch(job_path, out, workers, timeout=None, chief_grace=120.0, poll=0.5, ve
     Raises ``RuntimeError`` (after stopping every process) if a process fails or ``timeout`` seconds pass.
     """
     if workers < 1:
-        raise ValueError(f"`workers` must be >= 1 for a distributed search; received {workers!r}.")
+        raise InvalidArgumentError(f"`workers` must be >= 1 for a distributed search; received {workers!r}.")
     logs = os.path.join(out, "logs")
     os.makedirs(logs, exist_ok=True)
     port = free_port()

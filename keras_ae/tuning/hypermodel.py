@@ -10,6 +10,7 @@ import inspect
 import keras_tuner as kt
 import numpy as np
 
+from keras_ae.errors import InvalidArgumentError
 from keras_ae.tuning.spaces import FIT_ARGS, resolve
 
 
@@ -42,7 +43,7 @@ class ZooHyperModel(kt.HyperModel):
             if name not in params:
                 from keras_ae.errors import unknown_name_message
 
-                raise ValueError(unknown_name_message(f"argument of {model_name}()", name, list(params)))
+                raise InvalidArgumentError(unknown_name_message(f"argument of {model_name}()", name, list(params)))
         self.fixed_fit = {k: fixed.pop(k) for k in list(fixed) if k in FIT_ARGS}
         self.model_args = {**dict(model_args or {}), **fixed}
         if "input_shape" in params and "input_shape" not in self.model_args and input_shape is not None:
@@ -51,7 +52,7 @@ class ZooHyperModel(kt.HyperModel):
             self.model_args["num_classes"] = int(num_classes)
         for name in list(self.model_args):
             if name in {p.name for p in self.params}:
-                raise ValueError(f"{name!r} is both a fixed model argument and a searched hyperparameter; pick one.")
+                raise InvalidArgumentError(f"{name!r} is both a fixed model argument and a searched hyperparameter; pick one.")
         self.batch_size = int(self.fixed_fit.get("batch_size", batch_size))
         self.epochs = int(self.fixed_fit.get("epochs", epochs))
 

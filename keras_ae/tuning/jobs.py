@@ -46,7 +46,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from keras_ae.errors import check_toml_table, closest, unknown_name_message
+from keras_ae.errors import JobError, check_toml_table, closest, read_text_file, unknown_name_message
 
 TUNERS = ("random", "bayesian", "hyperband", "grid")
 DIRECTIONS = ("min", "max")
@@ -68,10 +68,6 @@ DEFAULTS = {
 }
 TUNER_DIR = "tuner"
 PROJECT = "search"
-
-
-class JobError(ValueError):
-    """A job file that does not follow the schema (or names something that does not exist)."""
 
 
 def _check_table(table, section, source):
@@ -192,11 +188,7 @@ def parse_job(text, source="<job>"):
 
 
 def load_job(path):
-    if not os.path.isfile(path):
-        raise JobError(f"Job file {str(path)!r} not found.")
-    with open(path, "rb") as f:
-        text = f.read().decode("utf-8")
-    return parse_job(text, source=str(path))
+    return parse_job(read_text_file(path, "job file", JobError), source=str(path))
 
 
 @dataclasses.dataclass

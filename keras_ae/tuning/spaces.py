@@ -13,7 +13,7 @@ Names must be arguments of the zoo constructor or fit arguments (``batch_size``,
 import dataclasses
 import math
 
-from keras_ae.errors import closest
+from keras_ae.errors import JobError, closest
 
 FIT_ARGS = ("batch_size", "epochs")
 RANGE_KEYS = ("type", "min", "max", "step", "sampling", "values", "default")
@@ -30,8 +30,9 @@ FAMILY_DEFAULTS = {
 }
 
 
-class SearchSpaceError(ValueError):
-    """A search space that names an unknown hyperparameter or holds an empty/inverted range."""
+class SearchSpaceError(JobError):
+    """A search space that names an unknown hyperparameter or holds an empty/inverted range (a
+    :class:`~keras_ae.errors.JobError`, so a ``ValueError``)."""
 
 
 @dataclasses.dataclass(frozen=True)

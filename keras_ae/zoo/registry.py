@@ -5,11 +5,12 @@ Adding a model touches its family module and nothing central. Tests are parametr
 """
 
 import dataclasses
+import functools
 import importlib
 import inspect
 import pkgutil
 
-from keras_ae.errors import unknown_name_message
+from keras_ae.errors import ArgumentTypeError, InvalidArgumentError, describe_value, unknown_name_message
 
 MODELS_PACKAGE = "keras_ae.models"
 
@@ -47,6 +48,10 @@ def discover(package=MODELS_PACKAGE, suffix="_zoo"):
 def register(family, test_kwargs=None, test_data="images"):
     """Register a zoo constructor under its function name.
 
+    The registered (and returned) constructor first checks the arguments every constructor shares
+    (:data:`keras_ae.zoo.common.COMMON_ARGUMENTS`: ``learning_rate``, ``optimizer``, ``activation``, ``latent_dim``,
+    ...), so a bad value is refused by name before any network is built.
+
     Args:
         family: the family's name (``"vae"``, ``"gan"``, ...), used by ``list_models(family)``.
         test_kwargs: constructor arguments for a tiny model, used by the registry-parametrized tests and
@@ -59,18 +64,26 @@ def register(family, test_kwargs=None, test_data="images"):
 
     def decorator(fn):
         name = fn.__name__
-        if name in _REGISTRY and _REGISTRY[name].fn is not fn:
-            raise ValueError(f"A zoo model named {name!r} is already registered.")
+        if name in _REGISTRY and _REGISTRY[name].fn.__wrapped__ is not fn:
+            raise InvalidArgumentError(f"A zoo model named {name!r} is already registered.")
         doc = inspect.getdoc(fn) or ""
+
+        @functools.wraps(fn)  # same name, docstring and signature (inspect follows __wrapped__)
+        def constructor(*args, **kwargs):
+            from keras_ae.zoo.common import check_constructor_arguments
+
+            check_constructor_arguments(fn, args, kwargs)
+            return fn(*args, **kwargs)
+
         _REGISTRY[name] = ModelEntry(
             name=name,
-            fn=fn,
+            fn=constructor,
             family=family,
             summary=doc.strip().splitlines()[0] if doc.strip() else "",
             test_kwargs=dict(test_kwargs or {}),
             test_data=test_data,
         )
-        return fn
+        return constructor
 
     return decorator
 
@@ -78,7 +91,7 @@ def register(family, test_kwargs=None, test_data="images"):
 def list_models(family=None):
     """Sorted names of the registered models, optionally of one ``family`` (an unknown family is an error)."""
     if family is not None and family not in list_families():
-        raise ValueError(unknown_name_message("model family", family, list_families()))
+        raise InvalidArgumentError(unknown_name_message("model family", family, list_families()))
     return sorted(n for n, e in _REGISTRY.items() if family is None or e.family == family)
 
 
@@ -87,8 +100,11 @@ def list_families():
 
 
 def get_entry(name):
+    if not isinstance(name, str):
+        raise ArgumentTypeError(f"A zoo model name must be a string such as 'conv_vae'; received "
+                                f"{describe_value(name)}.")
     if name not in _REGISTRY:
-        raise ValueError(unknown_name_message("zoo model", name, list(_REGISTRY)))
+        raise InvalidArgumentError(unknown_name_message("zoo model", name, list(_REGISTRY)))
     return _REGISTRY[name]
 
 
@@ -99,7 +115,7 @@ def create(name, **kwargs):
     if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         for key in kwargs:
             if key not in params:
-                raise TypeError(unknown_name_message(f"argument of {name}()", key, list(params)))
+                raise ArgumentTypeError(unknown_name_message(f"argument of {name}()", key, list(params)))
     return entry.fn(**kwargs)
 
 

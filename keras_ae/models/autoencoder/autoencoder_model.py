@@ -7,9 +7,10 @@ import numpy as np
 from keras import ops
 
 from keras_ae import losses
-from keras_ae.errors import check_choice
+from keras_ae.data import checks
+from keras_ae.errors import InvalidDataError, check_choice, check_positive, check_positive_int
 from keras_ae.models.base_model import KerasAEModel
-from keras_ae.ops.arrays import batched, dataset_arrays, is_tf_dataset, to_numpy
+from keras_ae.ops.arrays import batched, check_codes, dataset_arrays, is_tf_dataset, to_numpy
 from keras_ae.serialization import register_serializable
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -37,10 +38,7 @@ class Autoencoder(KerasAEModel):
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = check_choice("likelihood", likelihood, LIKELIHOODS)
-        sigma = float(sigma)
-        if not sigma > 0 or not np.isfinite(sigma):
-            raise ValueError(f"`sigma` must be a finite number > 0; received {sigma!r}.")
-        self.sigma = sigma
+        self.sigma = check_positive("sigma", sigma)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.mse_tracker = keras.metrics.Mean(name="mse")
 
@@ -87,7 +85,7 @@ class Autoencoder(KerasAEModel):
         """``(images, condition)``; the condition is ``None`` for unconditional models."""
         if isinstance(inputs, (tuple, list)):
             if len(inputs) != 1:
-                raise ValueError(
+                raise InvalidDataError(
                     f"{type(self).__name__} takes a batch of images, not a tuple of {len(inputs)} tensors."
                 )
             inputs = inputs[0]
@@ -121,16 +119,22 @@ class Autoencoder(KerasAEModel):
         return losses.weighted_mean(rec, sample_weight) + self.extra_losses()
 
     # ----- user methods (numpy in, numpy out, batched) ------------------------------------
-    def _arrays(self, x, condition=None):
+    def _arrays(self, x, condition=None, argument="x"):
+        """``(images, condition, single)``: ``x`` (an array, one image, or a dataset) checked as ``fit`` checks it
+        (shape, finite, in the likelihood's range), as a float32 batch."""
         if is_tf_dataset(x):
             x, labels = dataset_arrays(x)
             if condition is None:
                 condition = labels
-        x = np.asarray(to_numpy(x) if not isinstance(x, np.ndarray) else x, dtype="float32")
+        with self._checking(argument):
+            self.check_data_container(x, method="encode", allow_lists=True)
+        x = np.asarray(to_numpy(x) if not isinstance(x, (np.ndarray, list, tuple)) else x)
         single = x.ndim == len(self.input_shape)
         if single:
             x = x[None]
-        return x, condition, single
+        x = checks.check_images_array(x, self.input_shape, self.value_range, range_hint=self.value_range_hint,
+                                      argument=argument)
+        return x.astype("float32"), condition, single
 
     def encode(self, x, batch_size=256):
         """The code of each image (numpy); accepts arrays or a dataset."""
@@ -154,9 +158,7 @@ class Autoencoder(KerasAEModel):
 
         Returns shape ``(steps, H, W, C)`` for two images, ``(n, steps, H, W, C)`` for two batches.
         """
-        steps = int(steps)
-        if steps < 2:
-            raise ValueError(f"`steps` must be at least 2; received {steps}.")
+        steps = check_positive_int("steps", steps, minimum=2)
         za, zb = self.encode(x_a), self.encode(x_b)
         return self._interpolate_codes(za, zb, steps, lambda z: self.decode(z))
 
@@ -164,7 +166,7 @@ class Autoencoder(KerasAEModel):
         single = za.ndim == 1
         za, zb = np.atleast_2d(za), np.atleast_2d(zb)
         if za.shape != zb.shape:
-            raise ValueError(f"x_a and x_b must hold the same number of images; codes {za.shape} vs {zb.shape}.")
+            raise InvalidDataError(f"x_a and x_b must hold the same number of images; codes {za.shape} vs {zb.shape}.")
         t = np.linspace(0.0, 1.0, steps, dtype="float32")[None, :, None]
         z = (1 - t) * za[:, None, :] + t * zb[:, None, :]
         images = decode_fn(z.reshape(-1, za.shape[-1]))
@@ -172,10 +174,7 @@ class Autoencoder(KerasAEModel):
         return images[0] if single else images
 
     def _check_codes(self, z):
-        z = np.asarray(to_numpy(z) if not isinstance(z, np.ndarray) else z, dtype="float32")
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"Codes must have shape (n, {self.latent_dim}); received {z.shape}.")
-        return z
+        return check_codes(z, (self.latent_dim,))
 
     # ----- serialization ------------------------------------------------------------------
     def get_config(self):

@@ -8,7 +8,7 @@ import math
 
 import keras
 
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_positive_int
 
 
 def dense_code_encoder(input_shape, units, activation, extra=None, name="encoder"):
@@ -38,7 +38,7 @@ def stacked_networks(input_shape, layer_sizes=(256, 64), activation="relu", drop
     input_shape = tuple(int(s) for s in input_shape)
     layer_sizes = tuple(check_positive_int("layer_sizes entries", int(s)) for s in layer_sizes)
     if not layer_sizes:
-        raise ValueError("`layer_sizes` must name at least one layer, e.g. (256, 64).")
+        raise InvalidArgumentError("`layer_sizes` must name at least one layer, e.g. (256, 64).")
     x = keras.Input(input_shape, name="image")
     h = keras.layers.Flatten(name="flatten")(x)
     for i, units in enumerate(layer_sizes):

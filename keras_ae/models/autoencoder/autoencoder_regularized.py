@@ -17,7 +17,7 @@ import numpy as np
 from keras import ops
 
 from keras_ae import losses
-from keras_ae.errors import check_non_negative
+from keras_ae.errors import InvalidArgumentError, check_non_negative
 from keras_ae.layers.corruption import Corruption
 from keras_ae.models.autoencoder.autoencoder_model import Autoencoder
 from keras_ae.ops.arrays import batched
@@ -43,7 +43,7 @@ class DenoisingAutoencoder(Autoencoder):
     def __init__(self, encoder, decoder, corruption, likelihood="bernoulli", sigma=0.1, **kwargs):
         super().__init__(encoder, decoder, likelihood=likelihood, sigma=sigma, **kwargs)
         if not isinstance(corruption, Corruption):
-            raise ValueError(
+            raise InvalidArgumentError(
                 "`corruption` must be a keras_ae corruption layer (GaussianNoise, PixelRemoval, GaussianBlur, "
                 f"BlockMask); received {type(corruption).__name__}."
             )

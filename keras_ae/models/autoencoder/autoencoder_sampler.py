@@ -10,6 +10,9 @@ import json
 
 import numpy as np
 
+from keras_ae.errors import InvalidArgumentError, InvalidDataError, NotFittedError, check_positive_int
+from keras_ae.ops.arrays import check_output_memory
+
 
 class GaussianLatentSampler:
     """``fit(model, x)`` (or ``fit_codes(z)``), then ``sample(n)`` images or ``sample_codes(n)``.
@@ -28,8 +31,9 @@ class GaussianLatentSampler:
     def _check(self):
         d = self.mean.shape[-1]
         if self.mean.ndim != 1 or self.covariance is None or self.covariance.shape != (d, d):
-            raise ValueError(f"mean must have shape (d,) and covariance (d, d); received {self.mean.shape} and "
-                             f"{None if self.covariance is None else self.covariance.shape}.")
+            raise InvalidArgumentError("mean must have shape (d,) and covariance (d, d); received "
+                                       f"{self.mean.shape} and "
+                                       f"{None if self.covariance is None else self.covariance.shape}.")
 
     @property
     def fitted(self):
@@ -38,9 +42,9 @@ class GaussianLatentSampler:
     def fit_codes(self, z):
         z = np.asarray(z, dtype="float64")
         if z.ndim != 2 or len(z) < 2:
-            raise ValueError(f"Codes must have shape (n >= 2, latent_dim); received {z.shape}.")
+            raise InvalidDataError(f"Codes must have shape (n >= 2, latent_dim); received {z.shape}.")
         if not np.isfinite(z).all():
-            raise ValueError("The codes contain NaN or inf values.")
+            raise InvalidDataError("The codes contain NaN or inf values.")
         self.mean = z.mean(0)
         self.covariance = np.atleast_2d(np.cov(z, rowvar=False)) + self.jitter * np.eye(z.shape[1])
         return self
@@ -52,15 +56,19 @@ class GaussianLatentSampler:
 
     def sample_codes(self, n, seed=0):
         if not self.fitted:
-            raise ValueError("GaussianLatentSampler is not fitted: call `fit(model, x)` or `fit_codes(z)` first.")
+            raise NotFittedError("GaussianLatentSampler is not fitted: call `fit(model, x)` or `fit_codes(z)` first.")
+        n = check_output_memory(check_positive_int("n", n), self.mean.shape, "GaussianLatentSampler.sample_codes",
+                                copies=3, itemsize=8)
         rng = np.random.default_rng(seed)
-        return rng.multivariate_normal(self.mean, self.covariance, size=int(n), method="cholesky").astype("float32")
+        return rng.multivariate_normal(self.mean, self.covariance, size=n, method="cholesky").astype("float32")
 
     def sample(self, n, seed=0, model=None):
         """Decode ``n`` codes drawn from the fitted Gaussian (numpy images)."""
         model = model or getattr(self, "model", None)
         if model is None:
-            raise ValueError("No model to decode with: pass `model=` or fit the sampler with `fit(model, x)`.")
+            raise InvalidArgumentError("No model to decode with: pass `model=` or fit the sampler with "
+                                       "`fit(model, x)`.")
+        check_output_memory(check_positive_int("n", n), model.input_shape, "GaussianLatentSampler.sample")
         return model.decode(self.sample_codes(n, seed))
 
     def log_prob(self, z):

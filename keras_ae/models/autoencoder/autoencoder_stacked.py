@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from keras_ae.data import checks
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_positive_int
 from keras_ae.models.autoencoder.autoencoder_model import Autoencoder
 from keras_ae.serialization import register_serializable
 
@@ -34,10 +34,11 @@ class StackedAutoencoder(Autoencoder):
         self.pretrained_levels = int(pretrained_levels)
         n = self.num_levels
         if n == 0:
-            raise ValueError("StackedAutoencoder needs an encoder with Dense layers named 'enc0', 'enc1', ... "
-                             "(build it with keras_ae.models.autoencoder.autoencoder_networks.stacked_networks).")
+            raise InvalidArgumentError(
+                "StackedAutoencoder needs an encoder with Dense layers named 'enc0', 'enc1', ... "
+                "(build it with keras_ae.models.autoencoder.autoencoder_networks.stacked_networks).")
         if not 0 <= self.pretrained_levels <= n:
-            raise ValueError(f"`pretrained_levels` must lie in [0, {n}]; received {pretrained_levels!r}.")
+            raise InvalidArgumentError(f"`pretrained_levels` must lie in [0, {n}]; received {pretrained_levels!r}.")
 
     # ----- structure ----------------------------------------------------------------------
     @property
@@ -71,10 +72,10 @@ class StackedAutoencoder(Autoencoder):
         and only compute the codes the next level is trained on. ``restart=True`` pretrains from level 0 again.
         """
         x = checks.check_images_array(np.asarray(x, dtype="float32"), self.input_shape, self.value_range)
-        check_positive_int("epochs", int(epochs))
+        check_positive_int("epochs", epochs)
         levels = self.num_levels if levels is None else int(levels)
         if not 1 <= levels <= self.num_levels:
-            raise ValueError(f"`levels` must lie in [1, {self.num_levels}]; received {levels!r}.")
+            raise InvalidArgumentError(f"`levels` must lie in [1, {self.num_levels}]; received {levels!r}.")
         start = 0 if restart else min(self.pretrained_levels, levels)
         codes = x.reshape(len(x), -1)
         for i in range(start):  # frozen levels: inference only
@@ -103,9 +104,9 @@ class StackedAutoencoder(Autoencoder):
         the baseline "same network trained from random weights"). ``fine_tune=False`` freezes it, so only
         the linear output layer trains.
         """
-        num_classes = check_positive_int("num_classes", int(num_classes), minimum=2)
+        num_classes = check_positive_int("num_classes", num_classes, minimum=2)
         if not from_scratch and not self.is_pretrained:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"This stacked autoencoder has pretrained {self.pretrained_levels} of its {self.num_levels} levels: "
                 "call `model.pretrain(x)` before `to_classifier(...)`, or pass `from_scratch=True` for a randomly "
                 "initialized classifier."

@@ -2,7 +2,7 @@
 regularized ones: denoising, sparse, contractive and stacked."""
 
 from keras_ae import networks
-from keras_ae.errors import check_choice, check_non_negative, check_positive_int
+from keras_ae.errors import check_choice, check_fraction, check_non_negative, check_positive, check_positive_int
 from keras_ae.layers.corruption import CORRUPTIONS, corruption_from_name
 from keras_ae.layers.sparsity import ActivityL1, KLSparsity, KSparse
 from keras_ae.models.autoencoder.autoencoder_model import Autoencoder
@@ -133,6 +133,14 @@ def make_corruption(corruption, noise_sigma=0.3, removal_rate=0.5, blur_sigma=2.
     if not isinstance(corruption, str):
         return corruption_from_name(corruption)
     check_choice("corruption", corruption, tuple(CORRUPTIONS))
+    # the strength of the chosen corruption, checked under the constructor's name (the layer calls it sigma/rate/size)
+    argument, value, check = {
+        "gaussian_noise": ("noise_sigma", noise_sigma, check_positive),
+        "pixel_removal": ("removal_rate", removal_rate, check_fraction),
+        "blur": ("blur_sigma", blur_sigma, check_positive),
+        "block": ("block_size", block_size, check_positive_int),
+    }[corruption]
+    check(argument, value)
     kwargs = {
         "gaussian_noise": dict(sigma=noise_sigma),
         "pixel_removal": dict(rate=removal_rate),
@@ -287,6 +295,7 @@ def sparse_ae(
     input_shape = networks.check_image_shape(input_shape)
     code_units = check_positive_int("code_units", code_units)
     check_choice("penalty", penalty, PENALTIES)
+    l1, sparsity_weight = check_non_negative("l1", l1), check_non_negative("sparsity_weight", sparsity_weight)
     if penalty == "kl":
         extra = KLSparsity(rho=rho, weight=sparsity_weight, name="sparsity")
     elif penalty == "l1":

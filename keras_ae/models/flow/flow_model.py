@@ -20,15 +20,17 @@ integer ``eval_seed``, so ``model(x, training=False)`` is deterministic and stil
 __all__ = ["Flow"]
 
 import math
+import warnings
 
 import keras
 import numpy as np
 from keras import ops
 
-from keras_ae.errors import check_positive_int, rename_config_keys, take_renamed, warn_renamed
+from keras_ae.errors import (ArgumentTypeError, InvalidArgumentError, InvalidDataError, KerasAEWarning,
+                             check_non_negative, check_positive_int, rename_config_keys, take_renamed, warn_renamed)
 from keras_ae.layers.flows import ActNorm, FlowLayer, build_chain, chain_forward, chain_inverse, sum_except_batch
 from keras_ae.models.base_model import KerasAEModel
-from keras_ae.ops.arrays import batched, dataset_arrays, is_tf_dataset, to_numpy
+from keras_ae.ops.arrays import batched, check_output_memory, dataset_arrays, is_tf_dataset, to_numpy
 from keras_ae.ops.backend_call import TorchSafeForward
 from keras_ae.serialization import register_serializable
 
@@ -68,14 +70,15 @@ class Flow(TorchSafeForward, KerasAEModel):
                  **kwargs):
         input_shape = take_renamed(kwargs, "event_shape", "input_shape", input_shape, None, "Flow")
         if input_shape is None:
-            raise TypeError("Flow needs `input_shape`, the shape of one example (e.g. (2,) or (28, 28, 1)).")
+            raise ArgumentTypeError("Flow needs `input_shape`, the shape of one example (e.g. (2,) or (28, 28, 1)).")
         super().__init__(**kwargs)
         flows = [keras.saving.deserialize_keras_object(f) if isinstance(f, dict) else f for f in flows]
         if not flows:
-            raise ValueError("A Flow needs at least one flow layer.")
+            raise InvalidArgumentError("A Flow needs at least one flow layer.")
         for f in flows:
             if not isinstance(f, FlowLayer):
-                raise ValueError(f"Every element of `flows` must be a keras_ae FlowLayer; received {type(f).__name__}.")
+                raise InvalidArgumentError("Every element of `flows` must be a keras_ae FlowLayer; received "
+                                           f"{type(f).__name__}.")
         self.flows = list(flows)
         self._data_shape = tuple(check_positive_int("input_shape entries", int(s)) for s in input_shape)
         if dequantize is not None:
@@ -83,7 +86,7 @@ class Flow(TorchSafeForward, KerasAEModel):
         self.dequantize = dequantize
         self.logit_alpha = float(logit_alpha)
         if not 0.0 <= self.logit_alpha < 0.5:
-            raise ValueError(f"`logit_alpha` must lie in [0, 0.5); received {logit_alpha!r}.")
+            raise InvalidArgumentError(f"`logit_alpha` must lie in [0, 0.5); received {logit_alpha!r}.")
         self.seed = seed
         self.eval_seed = int(eval_seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -120,17 +123,18 @@ class Flow(TorchSafeForward, KerasAEModel):
             return
         self.latent_shape = tuple(build_chain(self.flows, (None,) + self._data_shape))[1:]
         if int(np.prod(self.latent_shape)) != self.event_size:
-            raise ValueError(f"The flow maps {self._data_shape} to {self.latent_shape}: not a bijection.")
+            raise InvalidArgumentError(f"The flow maps {self._data_shape} to {self.latent_shape}: not a bijection.")
         self._chain_built = True
         self.built = True
 
-    def _check_call_shape(self, x):
+    def _check_call_shape(self, x, what=None):
         shape = tuple(x.shape)
         if len(shape) != len(self._data_shape) + 1 or any(
             s is not None and s != e for s, e in zip(shape[1:], self._data_shape)
         ):
-            raise ValueError(
-                f"Wrong input shape for this flow: expected (batch, {', '.join(map(str, self._data_shape))}), "
+            where = f" of `{what}`" if what else ""
+            raise InvalidDataError(
+                f"Wrong input shape{where} for this flow: expected (batch, {', '.join(map(str, self._data_shape))}), "
                 f"received {_shape_str(shape)}. The flow was built for {len(self._data_shape)}-D events of shape "
                 f"{self._data_shape}."
             )
@@ -139,20 +143,22 @@ class Flow(TorchSafeForward, KerasAEModel):
     def _check_array(self, x, what="x"):
         x = np.asarray(to_numpy(x) if not isinstance(x, np.ndarray) else x)
         if x.ndim == len(self._data_shape) and tuple(x.shape) == self._data_shape:
-            raise ValueError(f"`{what}` looks like a single example of shape {x.shape}; pass a batch "
-                             f"(batch, {', '.join(map(str, self._data_shape))}), e.g. x[None].")
-        self._check_call_shape(x)
+            raise InvalidDataError(f"`{what}` looks like a single example of shape {x.shape}; pass a batch "
+                                   f"(batch, {', '.join(map(str, self._data_shape))}), e.g. x[None].")
+        self._check_call_shape(x, what)
         if not np.issubdtype(x.dtype, np.number):
-            raise ValueError(f"`{what}` must be numeric; received dtype {x.dtype}.")
+            raise InvalidDataError(f"`{what}` must be numeric; received dtype {x.dtype}.")
         finite = np.isfinite(x)
         if not finite.all():
             bad = int(np.argwhere(~finite.reshape(len(x), -1).all(axis=1))[0, 0])
-            raise ValueError(f"`{what}` contains NaN or inf values (first at example {bad}); a flow's log-density "
-                             "is only defined for finite inputs. Clean or drop them.")
+            raise InvalidDataError(f"`{what}` contains NaN or inf values (first at example {bad}); a flow's "
+                                   "log-density is only defined for finite inputs. Clean or drop them.")
+        if len(x) == 0:
+            raise InvalidDataError(f"`{what}` holds 0 examples; pass at least one.")
         if self.dequantize and x.size and (x.min() < 0 or x.max() > 1):
-            raise ValueError(
+            raise InvalidDataError(
                 f"This image flow expects pixels in [0, 1] (uint8 / 255, dequantized to {self.dequantize} levels); "
-                f"received values in [{x.min():.4g}, {x.max():.4g}]."
+                f"`{what}` holds values in [{x.min():.4g}, {x.max():.4g}]."
             )
         return x.astype("float32")
 
@@ -162,9 +168,14 @@ class Flow(TorchSafeForward, KerasAEModel):
             spec = x.element_spec[0] if isinstance(x.element_spec, tuple) else x.element_spec
             if len(spec.shape) == len(self._data_shape) + 1:
                 self._check_call_shape(spec)  # the flow's own message; the base class checks the rest
+            if y is not None:
+                raise InvalidDataError(f"`y` cannot be given with a dataset `{self._data_argument}`.")
             return self.preprocess_dataset(x), None, sample_weight
+        self.check_data_container(x)
         if isinstance(x, np.ndarray) or hasattr(x, "shape"):
-            return self._check_array(x), None, sample_weight
+            x = self._check_array(x, self._data_argument)
+            self._reject_targets(x, y)
+            return x, None, sample_weight
         return x, y, sample_weight
 
     def fit(self, x=None, y=None, *args, **kwargs):
@@ -239,7 +250,16 @@ class Flow(TorchSafeForward, KerasAEModel):
     def log_prob(self, x, batch_size=256):
         """``log p(x)`` per example (numpy, nats). Non-finite or wrongly shaped input raises ``ValueError``."""
         x = self._check_array(x)
-        return batched(lambda a: self._log_prob(ops.convert_to_tensor(a), self.eval_seed), [x], batch_size)
+        log_p = batched(lambda a: self._log_prob(ops.convert_to_tensor(a), self.eval_seed), [x], batch_size)
+        bad = ~np.isfinite(log_p)
+        if bad.any():  # finite inputs far outside the data overflow float32: say so rather than return -inf quietly
+            far = np.abs(x.reshape(len(x), -1)).max(axis=1)
+            warnings.warn(
+                f"{type(self).__name__}.log_prob: {int(bad.sum())} of {len(x)} examples have a non-finite "
+                f"log-probability ({log_p[bad][0]}) in float32, first at example {int(np.argmax(bad))}: their values "
+                f"are far outside the data (largest |x| {float(far[bad].max()):.4g}).",
+                KerasAEWarning, stacklevel=2)
+        return log_p
 
     def bits_per_dim(self, x, batch_size=256):
         """Mean ``-log P(x) / (D ln 2)`` over ``x`` (images: dequantized, logit counted)."""
@@ -254,8 +274,8 @@ class Flow(TorchSafeForward, KerasAEModel):
         """The generative direction: ``(x, log|det dx/dz|)`` (for images, x is in logit space)."""
         z = ops.convert_to_tensor(z, dtype="float32")
         if tuple(z.shape[1:]) != self.latent_shape:
-            raise ValueError(f"Wrong latent shape: expected (batch, {', '.join(map(str, self.latent_shape))}), "
-                             f"received {_shape_str(z.shape)}.")
+            raise InvalidDataError(f"Wrong latent shape: expected (batch, {', '.join(map(str, self.latent_shape))}), "
+                                   f"received {_shape_str(z.shape)}.")
         return chain_forward(self.flows, z)
 
     def sample(self, n, seed=None, temperature=1.0, batch_size=256):
@@ -264,8 +284,11 @@ class Flow(TorchSafeForward, KerasAEModel):
         For image flows, samples are mapped back from logit space to pixels in [0, 1]. The same integer
         ``seed`` gives the same samples.
         """
-        n = check_positive_int("n", n)
-        z = to_numpy(keras.random.normal((n,) + self.latent_shape, seed=seed)) * float(temperature)
+        n = check_output_memory(check_positive_int("n", n), self._data_shape, f"{type(self).__name__}.sample",
+                                copies=3)
+        temperature = check_non_negative("temperature", temperature)
+        batch_size = check_positive_int("batch_size", batch_size)
+        z = to_numpy(keras.random.normal((n,) + self.latent_shape, seed=seed)) * temperature
         return batched(lambda a: self._postprocess(chain_forward(self.flows, ops.convert_to_tensor(a))[0]),
                        [z.astype("float32")], batch_size)
 

@@ -2,6 +2,7 @@
 
 __all__ = ["multiscale_realnvp_layers"]
 
+from keras_ae.errors import InvalidArgumentError
 from keras_ae.layers.flows import ActNorm, AffineCoupling, FactorOut, InvertibleLinear, Squeeze
 
 
@@ -27,8 +28,9 @@ def multiscale_realnvp_layers(input_shape, num_scales, couplings, final_coupling
     """
     h, w, _ = input_shape
     if h % (2 ** num_scales) or w % (2 ** num_scales):
-        raise ValueError(f"{num_scales} scales squeeze the image {num_scales} times: height and width must be "
-                         f"divisible by {2 ** num_scales}; received input_shape {tuple(input_shape)}.")
+        raise InvalidArgumentError(f"{num_scales} scales squeeze the image {num_scales} times: height and width "
+                                   "must be "
+                                   f"divisible by {2 ** num_scales}; received input_shape {tuple(input_shape)}.")
 
     def stage(level):
         p = f"s{level}"

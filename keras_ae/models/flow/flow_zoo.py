@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_positive_int
 from keras_ae.layers.flows import AffineCoupling, MaskedAutoregressive
 from keras_ae.models.flow.flow_model import Flow
 from keras_ae.models.flow.flow_networks import multiscale_realnvp_layers
@@ -21,8 +21,8 @@ def _adam(optimizer, learning_rate, global_clipnorm):
 def _vector_event(input_shape):
     shape = vector_shape(input_shape)
     if shape[0] < 2:
-        raise ValueError(f"`input_shape` must be (d,) with d >= 2 (a coupling splits the dimensions in two); "
-                         f"received {input_shape!r}.")
+        raise InvalidArgumentError(f"`input_shape` must be (d,) with d >= 2 (a coupling splits the dimensions in two); "
+                                   f"received {input_shape!r}.")
     return shape
 
 
@@ -159,6 +159,7 @@ def realnvp_image(
         >>> model.fit(keras_ae.data.load("mnist", split="train"), epochs=10)
         >>> model.bits_per_dim(x_test), model.sample(16, seed=0)
     """
+    num_bins = check_positive_int("num_bins", num_bins, minimum=2)
     input_shape = check_image_shape(renamed_arguments(realnvp_image, legacy, input_shape=input_shape))
     num_scales = check_positive_int("num_scales", num_scales, minimum=0)
     flows = multiscale_realnvp_layers(input_shape, num_scales, check_positive_int("couplings", couplings),

@@ -10,11 +10,11 @@ import numpy as np
 from keras import ops
 
 from keras_ae.data import checks
-from keras_ae.errors import (check_choice, check_non_negative, check_positive_int, reject_unknown,
-                             rename_config_keys, take_renamed)
+from keras_ae.errors import (InvalidArgumentError, InvalidDataError, check_choice, check_non_negative,
+                             check_positive_int, reject_unknown, rename_config_keys, take_renamed)
 from keras_ae.models.base_model import KerasAEModel
 from keras_ae.models.gan.gan_trainer import AdversarialTrainer
-from keras_ae.ops.arrays import batched, to_numpy
+from keras_ae.ops.arrays import batched, check_codes, check_output_memory, to_numpy
 from keras_ae.ops.autodiff import input_gradient
 from keras_ae.serialization import register_serializable
 
@@ -54,6 +54,8 @@ class GAN(AdversarialTrainer, KerasAEModel):
     ``model.d_optimizer`` / ``model.g_optimizer`` are the players' optimizers.
     """
 
+    labels_hint = "the conditional GAN, keras_ae.zoo.conditional_gan"
+
     def __init__(self, generator, discriminator, gan_loss="non_saturating", n_critic=1, label_smoothing=0.0,
                  data_range=None, seed=None, **kwargs):
         owner = type(self).__name__
@@ -66,12 +68,13 @@ class GAN(AdversarialTrainer, KerasAEModel):
         self.n_critic = check_positive_int("n_critic", n_critic)
         smoothing = check_non_negative("label_smoothing", label_smoothing)
         if smoothing >= 1.0:
-            raise ValueError(f"`label_smoothing` must lie in [0, 1); received {label_smoothing!r}.")
+            raise InvalidArgumentError(f"`label_smoothing` must lie in [0, 1); received {label_smoothing!r}.")
         self.label_smoothing = smoothing
         if data_range is not None:
             lo, hi = (float(v) for v in data_range)
             if not lo < hi:
-                raise ValueError(f"`data_range` must be (low, high) with low < high; received {data_range!r}.")
+                raise InvalidArgumentError("`data_range` must be (low, high) with low < high; received "
+                                           f"{data_range!r}.")
             data_range = (lo, hi)
         self.data_range = data_range
         self.seed = seed
@@ -109,34 +112,42 @@ class GAN(AdversarialTrainer, KerasAEModel):
         name = type(self).__name__
         g_out, d_in = self._generator_output_shape(), self.input_shape
         if g_out != d_in:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{name}: the generator produces examples of shape {g_out}, but the discriminator takes {d_in}. "
                 "Build both for the same data shape (e.g. with keras_ae.zoo.dcgan(input_shape=...))."
             )
         d_out = tuple(int(s) for s in self.discriminator.outputs[0].shape[1:])
         if d_out != (1,):
-            raise ValueError(f"{name}: the discriminator must output one logit per example, shape (batch, 1); "
-                             f"it outputs (batch, {', '.join(map(str, d_out))}).")
+            raise InvalidArgumentError(f"{name}: the discriminator must output one logit per example, shape "
+                                       "(batch, 1); "
+                                       f"it outputs (batch, {', '.join(map(str, d_out))}).")
 
     # ----- forward -----------------------------------------------------------------------------
     def _check_codes(self, z):
         shape = _shape(z)
         if len(shape) != 2 or (shape[1] is not None and shape[1] != self.latent_dim):
-            raise ValueError(
+            raise InvalidDataError(
                 f"{type(self).__name__}'s generator takes latent codes of shape (batch, {self.latent_dim}); "
                 f"received shape {shape}."
             )
+        if isinstance(z, np.ndarray):  # a user's codes, eagerly: NaN codes would give NaN samples
+            check_codes(z, (self.latent_dim,))
         return z
 
     def generate(self, z, training=False):
         return self.generator(self._check_codes(z), training=training)
 
+    def __call__(self, inputs, *args, **kwargs):
+        if isinstance(inputs, np.ndarray):  # a user's numpy codes: checked before Keras converts them to tensors
+            self._check_codes(inputs)
+        return super().__call__(inputs, *args, **kwargs)
+
     def call(self, inputs, training=None):
         """The generator applied to latent codes ``inputs`` of shape ``(batch, latent_dim)``."""
         if isinstance(inputs, (tuple, list)):
             if len(inputs) != 1:
-                raise ValueError(f"{type(self).__name__} is called on latent codes (batch, {self.latent_dim}); "
-                                 f"received a tuple of {len(inputs)} tensors.")
+                raise InvalidDataError(f"{type(self).__name__} is called on latent codes (batch, {self.latent_dim}); "
+                                       f"received a tuple of {len(inputs)} tensors.")
             inputs = inputs[0]
         return self.generate(inputs, training=training)
 
@@ -180,7 +191,7 @@ class GAN(AdversarialTrainer, KerasAEModel):
     def fit(self, x=None, y=None, *args, **kwargs):
         self._require_compiled("fit")
         if kwargs.get("validation_data") is not None or kwargs.get("validation_split"):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{type(self).__name__} has no validation loss: drop `validation_data`/`validation_split` and "
                 "measure samples with keras_ae.evaluation.domain_fid or ring_mode_coverage (e.g. in a callback)."
             )
@@ -189,7 +200,8 @@ class GAN(AdversarialTrainer, KerasAEModel):
     # ----- sampling ----------------------------------------------------------------------------
     def sample(self, n, seed=None, batch_size=256):
         """``n`` generated examples (numpy); the same integer ``seed`` gives the same samples."""
-        n = check_positive_int("n", n)
+        n = check_output_memory(check_positive_int("n", n), self.input_shape, f"{type(self).__name__}.sample")
+        batch_size = check_positive_int("batch_size", batch_size)
         z = to_numpy(keras.random.normal((n, self.latent_dim), seed=seed))
         return batched(lambda a: self.generate(a, training=False), [z], batch_size)
 
@@ -295,7 +307,7 @@ class ConditionalGAN(GAN):
         name = type(self).__name__
         for net, what in ((self.generator, "generator"), (self.discriminator, "discriminator")):
             if len(net.inputs) != 2 or int(net.inputs[1].shape[-1]) != self.num_classes:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"{name}: the {what} must take two inputs, [{'z' if what == 'generator' else 'x'}, one-hot label "
                     f"of size num_classes={self.num_classes}]; it takes {[_shape(t) for t in net.inputs]}."
                 )
@@ -307,15 +319,15 @@ class ConditionalGAN(GAN):
 
     def generate(self, z, labels=None, training=False):
         if labels is None:
-            raise ValueError(f"{type(self).__name__} needs labels: call it on (z, labels) with integer labels in "
-                             f"[0, {self.num_classes - 1}].")
+            raise InvalidDataError(f"{type(self).__name__} needs labels: call it on (z, labels) with integer labels in "
+                                   f"[0, {self.num_classes - 1}].")
         return self.generator([self._check_codes(z), self._one_hot(labels)], training=training)
 
     def call(self, inputs, training=None):
         """The generator on ``(z, labels)``: codes ``(batch, latent_dim)`` and integer labels ``(batch,)``."""
         if not isinstance(inputs, (tuple, list)) or len(inputs) != 2:
-            raise ValueError(f"{type(self).__name__} is called on (z, labels): latent codes (batch, "
-                             f"{self.latent_dim}) and integer labels in [0, {self.num_classes - 1}].")
+            raise InvalidDataError(f"{type(self).__name__} is called on (z, labels): latent codes (batch, "
+                                   f"{self.latent_dim}) and integer labels in [0, {self.num_classes - 1}].")
         z, labels = inputs
         if isinstance(labels, np.ndarray):
             checks.check_labels_array(labels, self.num_classes, len(labels))
@@ -362,7 +374,7 @@ class ConditionalGAN(GAN):
 
     def sample(self, n, labels=None, seed=None, batch_size=256):
         """``n`` generated examples of the classes ``labels`` (one int for all, or one per sample)."""
-        n = check_positive_int("n", n)
+        n = check_output_memory(check_positive_int("n", n), self.input_shape, f"{type(self).__name__}.sample")
         labels = self._labels(labels, n)
         z = to_numpy(keras.random.normal((n, self.latent_dim), seed=seed))
         return batched(lambda a, b: self.generate(a, b, training=False), [z, labels], batch_size)

@@ -12,7 +12,7 @@ __all__ = ["mlp_generator", "mlp_discriminator", "conv_generator", "conv_discrim
 import keras
 
 from keras_ae import networks
-from keras_ae.errors import check_choice, check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_choice, check_positive_int
 from keras_ae.layers.normalization import WeightNormalization
 from keras_ae.networks import NORMS, check_conv_stack, check_image_shape, check_options
 
@@ -21,7 +21,7 @@ def check_hidden(hidden):
     """Validate the hidden layer sizes of the dense networks."""
     hidden = tuple(hidden)
     if not hidden:
-        raise ValueError("`hidden` must name at least one layer size, e.g. (128, 128).")
+        raise InvalidArgumentError("`hidden` must name at least one layer size, e.g. (128, 128).")
     return tuple(check_positive_int("hidden entries", h) for h in hidden)
 
 
@@ -64,7 +64,7 @@ def gan_options(padding, downsampling, upsampling, norm, generator_norm, block, 
     check_options(padding, downsampling, upsampling, norm, block)
     check_choice("generator_norm", generator_norm, NORMS)
     if critic and norm == "batch":
-        raise ValueError(
+        raise InvalidArgumentError(
             "norm='batch' cannot be used in a WGAN-GP critic: the gradient penalty is per example (it constrains "
             "the critic's gradient with respect to each input on its own), and batch normalization makes every "
             "example's output depend on the rest of the batch. Use norm='layer' or norm='weight' (or None) for the "
@@ -154,6 +154,6 @@ def check_filters(filters):
     """Validate the two stage widths of the DCGAN stack."""
     filters = tuple(filters)
     if len(filters) != 2:
-        raise ValueError(f"`filters` must be two sizes (first and second stride-2 stage), e.g. (64, 128); "
-                         f"received {filters!r}.")
+        raise InvalidArgumentError(f"`filters` must be two sizes (first and second stride-2 stage), e.g. (64, 128); "
+                                   f"received {filters!r}.")
     return tuple(check_positive_int("filters entries", f) for f in filters)

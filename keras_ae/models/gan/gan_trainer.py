@@ -26,6 +26,8 @@ __all__ = ["AdversarialTrainer", "OptimizerPair"]
 import keras
 from keras import ops
 
+from keras_ae.errors import ArgumentTypeError, InvalidArgumentError, ModelStateError
+
 
 class OptimizerPair:
     """``model.optimizer`` of a two-player model: the generator's and the discriminator's optimizers.
@@ -85,14 +87,14 @@ class AdversarialTrainer(keras.Model):
         updates); the players' optimizers are ``model.g_optimizer`` and ``model.d_optimizer``.
         """
         if kwargs.get("loss") is not None or kwargs.get("metrics") is not None:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{type(self).__name__} defines its own losses and metrics (d_loss, g_loss, ...); "
                 "compile it with `compile(d_optimizer=..., g_optimizer=...)` only."
             )
         for key in ("loss", "metrics"):
             kwargs.pop(key, None)
         if kwargs:
-            raise TypeError(f"Unexpected compile arguments for {type(self).__name__}: {sorted(kwargs)}.")
+            raise ArgumentTypeError(f"Unexpected compile arguments for {type(self).__name__}: {sorted(kwargs)}.")
         if optimizer is not None:
             base = keras.optimizers.get(optimizer)
             config = keras.optimizers.serialize(base)
@@ -103,7 +105,7 @@ class AdversarialTrainer(keras.Model):
         g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer is not None else \
             keras.optimizers.Adam(2e-4, beta_1=0.5)
         if d_optimizer is g_optimizer:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "`d_optimizer` and `g_optimizer` must be two different optimizer instances: each holds the "
                 "state (moments, iterations) of its own player."
             )
@@ -137,7 +139,7 @@ class AdversarialTrainer(keras.Model):
     # ----- guards --------------------------------------------------------------------------------
     def _require_compiled(self, what="fit"):
         if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
-            raise RuntimeError(
+            raise ModelStateError(
                 f"{type(self).__name__} must be compiled before {what}: call "
                 "`model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), "
                 "g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))`, or build it with a keras_ae.zoo "

@@ -23,7 +23,7 @@ import numpy as np
 from keras import ops
 
 from keras_ae.data import checks
-from keras_ae.errors import check_choice, check_non_negative, check_positive_int
+from keras_ae.errors import InvalidArgumentError, InvalidDataError, check_choice, check_non_negative, check_positive_int
 from keras_ae.models.base_model import KerasAEModel
 from keras_ae.ops.arrays import batched, dataset_arrays, is_tf_dataset, to_numpy
 from keras_ae.serialization import register_serializable
@@ -137,7 +137,7 @@ class UNet(KerasAEModel):
         self.dice_weight = check_non_negative("dice_weight", dice_weight)
         out = tuple(network.outputs[0].shape)
         if len(out) != 4 or tuple(out[1:3]) != tuple(self.input_shape[:2]):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"The U-Net network must map (B, H, W, C) images to (B, H, W, num_classes) logits; it maps "
                 f"{tuple(network.inputs[0].shape)} to {out}."
             )
@@ -177,19 +177,19 @@ class UNet(KerasAEModel):
             masks = masks[..., 0]
         h, w = self.mask_shape
         if masks.ndim != 3 or masks.shape[1:] != (h, w):
-            raise ValueError(
+            raise InvalidDataError(
                 f"Masks must be integer class maps of shape (batch, {h}, {w}) (or (batch, {h}, {w}, 1)); "
                 f"received shape {masks.shape}."
             )
         if num_examples is not None and len(masks) != num_examples:
-            raise ValueError(f"Got {len(masks)} masks for {num_examples} images.")
+            raise InvalidDataError(f"Got {len(masks)} masks for {num_examples} images.")
         if not np.issubdtype(masks.dtype, np.integer):
             if (not np.issubdtype(masks.dtype, np.floating) or not np.all(np.isfinite(masks))
                     or np.any(masks != np.round(masks))):
-                raise ValueError(f"Masks must hold integer class indices; received dtype {masks.dtype}.")
+                raise InvalidDataError(f"Masks must hold integer class indices; received dtype {masks.dtype}.")
         if masks.size and (masks.min() < 0 or masks.max() >= self.num_classes):
             bad = np.unique(masks[(masks < 0) | (masks >= self.num_classes)])[:10]
-            raise ValueError(
+            raise InvalidDataError(
                 f"Mask labels must lie in [0, {self.num_classes - 1}] (num_classes={self.num_classes}); received "
                 f"labels outside it: {bad.astype('int64').tolist()}. Remap the labels (e.g. tfds trimaps are 1..3: "
                 f"subtract 1) or build the U-Net with more classes."
@@ -202,7 +202,7 @@ class UNet(KerasAEModel):
         if weights.ndim == 4 and weights.shape[-1] == 1:
             weights = weights[..., 0]
         if weights.shape != tuple(masks_shape):
-            raise ValueError(
+            raise InvalidDataError(
                 f"The weight map (sample_weight) must have the masks' shape {tuple(masks_shape)}, one weight per "
                 f"pixel; received shape {np.asarray(weights).shape}. Compute it from the same masks, e.g. "
                 f"keras_ae.data.unet_weight_map(instance_masks)."
@@ -210,7 +210,7 @@ class UNet(KerasAEModel):
         if not np.issubdtype(weights.dtype, np.number) or not np.all(np.isfinite(weights)) or (
             weights.size and weights.min() < 0
         ):
-            raise ValueError("The weight map (sample_weight) must hold finite, non-negative numbers.")
+            raise InvalidDataError("The weight map (sample_weight) must hold finite, non-negative numbers.")
         return weights.astype("float32")
 
     def preprocess_samples(self, x, y=None, sample_weight=None):
@@ -218,14 +218,16 @@ class UNet(KerasAEModel):
         :meth:`check_weight_map`); a dataset of ``(images, masks[, weight_maps])`` is checked as it streams."""
         if is_tf_dataset(x):
             return self.preprocess_dataset(x), y, sample_weight
+        self.check_data_container(x)
         if isinstance(x, (tuple, list)) and y is None and len(x) in (2, 3):
             x, y, sample_weight = (tuple(x) + (None,))[:3]
         if isinstance(x, np.ndarray) or hasattr(x, "shape"):
             images = checks.check_images_array(
-                to_numpy(x) if not isinstance(x, np.ndarray) else x, self.input_shape, None
+                to_numpy(x) if not isinstance(x, np.ndarray) else x, self.input_shape, None,
+                argument=self._data_argument
             )
             if y is None:
-                raise ValueError(
+                raise InvalidDataError(
                     "UNet is trained on (images, masks): pass `fit(images, masks)` with integer class maps of shape "
                     f"(batch, {self.mask_shape[0]}, {self.mask_shape[1]}), and optionally `sample_weight=` a "
                     "per-pixel weight map of the same shape."
@@ -244,7 +246,7 @@ class UNet(KerasAEModel):
     def call(self, inputs, training=None):
         if isinstance(inputs, (tuple, list)):
             if len(inputs) != 1:
-                raise ValueError(f"UNet takes a batch of images, not a tuple of {len(inputs)} tensors.")
+                raise InvalidDataError(f"UNet takes a batch of images, not a tuple of {len(inputs)} tensors.")
             inputs = inputs[0]
         return self.network(self._check_call_images(inputs), training=training)
 
@@ -280,9 +282,11 @@ class UNet(KerasAEModel):
     def _images(self, x):
         if is_tf_dataset(x):
             x, _ = dataset_arrays(x)
-        x = np.asarray(to_numpy(x) if not isinstance(x, np.ndarray) else x, dtype="float32")
+        self.check_data_container(x, method="predict_masks", allow_lists=True)
+        x = np.asarray(to_numpy(x) if not isinstance(x, (np.ndarray, list, tuple)) else x)
         single = x.ndim == len(self.input_shape)
-        return (x[None] if single else x), single
+        x = checks.check_images_array(x[None] if single else x, self.input_shape, None, argument="x")
+        return x.astype("float32"), single
 
     def predict_proba(self, x, batch_size=64):
         """Softmax class probabilities ``(N, H, W, K)`` (numpy)."""

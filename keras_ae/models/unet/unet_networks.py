@@ -4,7 +4,7 @@ __all__ = ["unet_network", "check_unet_input", "POOLINGS", "UPSAMPLINGS"]
 
 import keras
 
-from keras_ae.errors import check_choice, check_non_negative, check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_choice, check_non_negative, check_positive_int
 from keras_ae.layers.pooling import MaxPoolingWithArgmax, MaxUnpooling
 from keras_ae.networks import check_image_shape
 
@@ -36,7 +36,7 @@ def check_unet_input(input_shape, depth):
     factor = 2**depth
     if h % factor or w % factor:
         ok_h, ok_w = -(-h // factor) * factor, -(-w // factor) * factor
-        raise ValueError(
+        raise InvalidArgumentError(
             f"U-Net input height and width must be divisible by 2**depth = {factor} (depth={depth}); received "
             f"input_shape {input_shape}. Pad or crop the images to e.g. ({ok_h}, {ok_w}, {c}), or lower `depth`."
         )
@@ -71,9 +71,9 @@ def unet_network(
     check_choice("upsampling", upsampling, UPSAMPLINGS)
     dropout = check_non_negative("dropout", dropout)
     if dropout >= 1:
-        raise ValueError(f"`dropout` must be in [0, 1); received {dropout!r}.")
+        raise InvalidArgumentError(f"`dropout` must be in [0, 1); received {dropout!r}.")
     if upsampling == "unpool" and pooling != "max":
-        raise ValueError(
+        raise InvalidArgumentError(
             f"upsampling='unpool' puts values back at the positions of the encoder's max pooling, so it needs "
             f"pooling='max'; received pooling={pooling!r}. Use pooling='max', or another upsampling "
             f"({', '.join(repr(u) for u in UPSAMPLINGS if u != 'unpool')})."

@@ -7,6 +7,7 @@ __all__ = ["plot_segmentation"]
 
 import numpy as np
 
+from keras_ae.errors import InvalidDataError
 from keras_ae.plotting import finish, new_figure, show_image
 
 
@@ -24,17 +25,18 @@ def plot_segmentation(images, true_masks, pred_masks=None, weight_maps=None, pat
         weight_maps = None if weight_maps is None else np.asarray(weight_maps)[None]
     n = len(images)
     if len(true_masks) != n:
-        raise ValueError(f"Got {len(true_masks)} true masks for {n} images.")
+        raise InvalidDataError(f"Got {len(true_masks)} true masks for {n} images.")
     columns = [("image", images), ("true", true_masks)]
     if pred_masks is not None:
         pred_masks = np.asarray(pred_masks)
         if pred_masks.shape != true_masks.shape:
-            raise ValueError(f"Predicted masks {pred_masks.shape} and true masks {true_masks.shape} differ in shape.")
+            raise InvalidDataError(f"Predicted masks {pred_masks.shape} and true masks {true_masks.shape} differ "
+                                   "in shape.")
         columns.append(("pred", pred_masks))
     if weight_maps is not None:
         weight_maps = np.asarray(weight_maps)
         if weight_maps.shape[:3] != true_masks.shape[:3]:
-            raise ValueError(f"Weight maps {weight_maps.shape} and masks {true_masks.shape} differ in shape.")
+            raise InvalidDataError(f"Weight maps {weight_maps.shape} and masks {true_masks.shape} differ in shape.")
         columns.append(("weights", weight_maps))
     names = dict(zip(("image", "true", "pred", "weights"), titles))
     k = num_classes or int(max(true_masks.max(), 0 if pred_masks is None else pred_masks.max())) + 1

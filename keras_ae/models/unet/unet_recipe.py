@@ -9,6 +9,7 @@ Figures: image, true mask, predicted mask (and the weight map) for the first tes
 Default tuning objective: ``val_mean_iou`` (max).
 """
 
+from keras_ae.errors import InvalidArgumentError
 from keras_ae.recipes import FamilyRecipe, register_family_recipe
 
 
@@ -30,7 +31,7 @@ class UNetRecipe(FamilyRecipe):
 
     def _weights(self, arrays, ctx):
         if "instances" not in arrays.extras:
-            raise ValueError(f"[options] weight_map needs cell instances, which {arrays.info.name!r} does not have "
+            raise InvalidArgumentError(f"[options] weight_map needs cell instances, which {arrays.info.name!r} does not have "
                              f"(use dataset = \"cells\", or weight_map = false).")
         key = ("weights", id(arrays))
         if key not in ctx.cache:

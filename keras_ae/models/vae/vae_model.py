@@ -8,10 +8,10 @@ from keras import ops
 
 from keras_ae import losses
 from keras_ae.data import checks
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import check_non_negative, check_positive_int
 from keras_ae.layers.sampling import GaussianSampling
 from keras_ae.models.autoencoder.autoencoder_model import Autoencoder
-from keras_ae.ops.arrays import batched, to_numpy
+from keras_ae.ops.arrays import batched, check_output_memory, to_numpy
 from keras_ae.serialization import register_serializable
 
 
@@ -29,10 +29,13 @@ class VAE(Autoencoder):
     ``z``: they are single-sample ELBO estimates, not the optimistic value at the mean.
     """
 
+    labels_hint = "the conditional VAE, keras_ae.zoo.conv_cvae"
+
     def __init__(self, encoder, decoder, beta=1.0, likelihood="bernoulli", sigma=0.1, seed=None, **kwargs):
+        beta = check_non_negative("beta", beta)  # here, not as the sampling layer's internal `kl_weight`
         super().__init__(encoder, decoder, likelihood=likelihood, sigma=sigma, **kwargs)
         if not isinstance(encoder.outputs, list) or len(encoder.outputs) != 2:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "A VAE's encoder must output [z_mean, z_log_var]; build it with gaussian=True "
                 "(e.g. keras_ae.networks.conv_encoder(..., gaussian=True))."
             )
@@ -93,7 +96,8 @@ class VAE(Autoencoder):
 
     def sample(self, n, seed=None, batch_size=256):
         """Decode ``n`` codes drawn from the prior N(0, I); the same ``seed`` gives the same images."""
-        n = check_positive_int("n", n)
+        n = check_output_memory(check_positive_int("n", n), self.input_shape, f"{type(self).__name__}.sample")
+        batch_size = check_positive_int("batch_size", batch_size)
         z = to_numpy(keras.random.normal((n, self.latent_dim), seed=seed))
         return self.decode(z, batch_size=batch_size)
 
@@ -160,16 +164,14 @@ class ConditionalVAE(VAE):
 
     def sample(self, n, labels=None, seed=None, batch_size=256):
         """Decode ``n`` prior draws conditioned on ``labels`` (one int for all, or one per sample)."""
-        n = check_positive_int("n", n)
+        n = check_output_memory(check_positive_int("n", n), self.input_shape, f"{type(self).__name__}.sample")
         labels = self._labels(labels, n)
         z = to_numpy(keras.random.normal((n, self.latent_dim), seed=seed))
         return self.decode(z, labels, batch_size=batch_size)
 
     def interpolate(self, x_a, x_b, steps=8, labels_a=None, labels_b=None):
         """Interpolate codes between two images, decoding with ``labels_a`` (the first image's class)."""
-        steps = int(steps)
-        if steps < 2:
-            raise ValueError(f"`steps` must be at least 2; received {steps}.")
+        steps = check_positive_int("steps", steps, minimum=2)
         za, zb = self.encode(x_a, labels_a), self.encode(x_b, labels_b if labels_b is not None else labels_a)
         n = 1 if np.ndim(za) == 1 else len(za)
         lab = np.repeat(self._labels(labels_a, n), steps)

@@ -12,11 +12,12 @@ import numpy as np
 from keras import ops
 
 from keras_ae import losses
-from keras_ae.errors import check_positive_int
+from keras_ae.errors import (InvalidArgumentError, InvalidDataError, NotFittedError, check_positive,
+                             check_positive_int)
 from keras_ae.layers.pixelcnn import gated_pixelcnn
 from keras_ae.layers.quantizer import VectorQuantizer, codebook_statistics
 from keras_ae.models.autoencoder.autoencoder_model import Autoencoder
-from keras_ae.ops.arrays import batched, dataset_arrays, is_tf_dataset, to_numpy
+from keras_ae.ops.arrays import batched, check_codes, check_output_memory, dataset_arrays, is_tf_dataset, to_numpy
 from keras_ae.serialization import register_serializable
 
 
@@ -75,19 +76,19 @@ class VQVAE(Autoencoder):
         embedding_dim = check_positive_int("embedding_dim", embedding_dim)
         enc_shape = tuple(encoder.outputs[0].shape[1:]) if isinstance(encoder.outputs, list) else None
         if len(encoder.outputs) != 1 or len(enc_shape) != 3:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "A VQVAE's encoder must output one (batch, h, w, embedding_dim) tensor; received outputs "
                 f"{[tuple(t.shape) for t in encoder.outputs]}."
             )
         if enc_shape[-1] != embedding_dim:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"embedding_dim={embedding_dim} does not match the encoder's output channels ({enc_shape[-1]}; "
                 f"encoder output shape (batch, {', '.join(map(str, enc_shape))})). Build the encoder with "
                 f"{embedding_dim} output channels or pass embedding_dim={enc_shape[-1]}."
             )
         dec_shape = tuple(decoder.inputs[0].shape[1:])
         if dec_shape != enc_shape:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"The decoder takes codes of shape (batch, {', '.join(map(str, dec_shape))}) but the encoder "
                 f"outputs (batch, {', '.join(map(str, enc_shape))}); they must match."
             )
@@ -127,7 +128,7 @@ class VQVAE(Autoencoder):
         in_shape = tuple(prior.inputs[0].shape[1:])
         out_shape = tuple(prior.outputs[0].shape[1:])
         if in_shape != tuple(grid) or out_shape != tuple(grid) + (num_embeddings,):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"The prior must map (batch, {grid[0]}, {grid[1]}) int codes to (batch, {grid[0]}, {grid[1]}, "
                 f"{num_embeddings}) logits; received a model {in_shape} -> {out_shape}."
             )
@@ -201,17 +202,17 @@ class VQVAE(Autoencoder):
         if arr.ndim == 2 and arr.shape == grid:
             arr = arr[None]
         if arr.ndim != 3 or arr.shape[1:] != grid:
-            raise ValueError(
+            raise InvalidDataError(
                 f"Code indices must have shape (n, {grid[0]}, {grid[1]}) (or ({grid[0]}, {grid[1]}) for one "
                 f"grid); received {arr.shape}."
             )
         if arr.size == 0:
-            raise ValueError("Received an empty array of code indices (0 grids).")
+            raise InvalidDataError("Received an empty array of code indices (0 grids).")
         if not np.issubdtype(arr.dtype, np.integer):
             if not np.issubdtype(arr.dtype, np.floating) or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-                raise ValueError(f"Code indices must be integers; received dtype {arr.dtype}.")
+                raise InvalidDataError(f"Code indices must be integers; received dtype {arr.dtype}.")
         if arr.min() < 0 or arr.max() >= self.num_embeddings:
-            raise ValueError(
+            raise InvalidDataError(
                 f"Code indices must lie in [0, {self.num_embeddings - 1}] (num_embeddings={self.num_embeddings}); "
                 f"received values in [{int(arr.min())}, {int(arr.max())}]."
             )
@@ -225,11 +226,7 @@ class VQVAE(Autoencoder):
         return out[0] if single else out
 
     def _check_codes(self, z):
-        z = np.asarray(to_numpy(z) if not isinstance(z, np.ndarray) else z, dtype="float32")
-        shape = self.grid_shape + (self.embedding_dim,)
-        if z.ndim != 4 or z.shape[1:] != shape:
-            raise ValueError(f"Codes must have shape (n, {', '.join(map(str, shape))}); received {z.shape}.")
-        return z
+        return check_codes(z, self.grid_shape + (self.embedding_dim,))
 
     def decode(self, z, batch_size=256):
         """Images decoded from continuous codes ``(n, h, w, D)`` after quantizing them to the codebook."""
@@ -240,14 +237,12 @@ class VQVAE(Autoencoder):
 
     def interpolate(self, x_a, x_b, steps=8):
         """Decode (quantized) codes on the line between the encoder outputs of ``x_a`` and ``x_b``."""
-        steps = int(steps)
-        if steps < 2:
-            raise ValueError(f"`steps` must be at least 2; received {steps}.")
+        steps = check_positive_int("steps", steps, minimum=2)
         za, zb = self.encode(x_a), self.encode(x_b)
         single = za.ndim == 3
         za, zb = (za[None], zb[None]) if single else (za, zb)
         if za.shape != zb.shape:
-            raise ValueError(f"x_a and x_b must hold the same number of images; codes {za.shape} vs {zb.shape}.")
+            raise InvalidDataError(f"x_a and x_b must hold the same number of images; codes {za.shape} vs {zb.shape}.")
         t = np.linspace(0.0, 1.0, steps, dtype="float32").reshape(1, steps, 1, 1, 1)
         z = (1 - t) * za[:, None] + t * zb[:, None]
         images = self.decode(z.reshape((-1,) + za.shape[1:]))
@@ -279,7 +274,8 @@ class VQVAE(Autoencoder):
             return self._check_indices(arr)  # already code indices
         from keras_ae.data import checks
 
-        arr = checks.check_images_array(arr, self.input_shape, self.value_range)
+        arr = checks.check_images_array(arr, self.input_shape, self.value_range, range_hint=self.value_range_hint,
+                                        argument="data")
         return self.encode_indices(arr.astype("float32"), batch_size=batch_size)
 
     def fit_prior(self, data, epochs=10, batch_size=64, learning_rate=1e-3, validation_data=None, verbose="auto",
@@ -288,6 +284,8 @@ class VQVAE(Autoencoder):
         precomputed ``(n, h, w)`` int indices) by maximum likelihood; returns the Keras history
         (``loss`` is the prior's mean negative log-likelihood per code, in nats)."""
         epochs = check_positive_int("epochs", epochs)
+        batch_size = check_positive_int("batch_size", batch_size)
+        learning_rate = check_positive("learning_rate", learning_rate)
         idx = self._indices_of(data, batch_size=256)
         val = None
         if validation_data is not None:
@@ -324,7 +322,7 @@ class VQVAE(Autoencoder):
 
     def _require_prior(self):
         if not self.is_prior_fitted:
-            raise ValueError(
+            raise NotFittedError(
                 f"{type(self).__name__}.sample needs a trained prior: call `model.fit_prior(train_images)` "
                 "after training the VQ-VAE (it fits the PixelCNN prior on the code indices)."
             )
@@ -332,10 +330,9 @@ class VQVAE(Autoencoder):
     def sample_indices(self, n, seed=None, temperature=1.0, batch_size=256):
         """Draw ``n`` code grids ``(n, h, w)`` from the prior, position by position (raster order).
         The same ``seed`` gives the same grids."""
-        n = check_positive_int("n", n)
-        temperature = float(temperature)
-        if not temperature > 0:
-            raise ValueError(f"`temperature` must be > 0; received {temperature!r}.")
+        n = check_output_memory(check_positive_int("n", n), self.input_shape, f"{type(self).__name__}.sample")
+        temperature = check_positive("temperature", temperature)
+        batch_size = check_positive_int("batch_size", batch_size)
         self._require_prior()
         rng = np.random.default_rng(seed)
         h, w = self.grid_shape

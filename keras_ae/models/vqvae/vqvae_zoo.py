@@ -1,7 +1,7 @@
 """The VQ-VAE in the zoo: a convolutional vector-quantized autoencoder with a gated PixelCNN prior."""
 
 from keras_ae import networks
-from keras_ae.errors import check_non_negative, check_positive_int
+from keras_ae.errors import InvalidArgumentError, check_non_negative, check_positive_int
 from keras_ae.models.vqvae.vqvae_model import VQVAE
 from keras_ae.models.vqvae.vqvae_networks import vq_conv_decoder, vq_conv_encoder
 from keras_ae.networks import check_image_shape
@@ -79,13 +79,13 @@ def vq_vae(
     embedding_dim = check_positive_int("embedding_dim", embedding_dim)
     filters = tuple(filters)
     if not filters:
-        raise ValueError("`filters` must name at least one convolutional stage, e.g. (32, 64).")
+        raise InvalidArgumentError("`filters` must name at least one convolutional stage, e.g. (32, 64).")
     residual_blocks = check_positive_int("residual_blocks", residual_blocks, minimum=0)
     beta = check_non_negative("beta", beta)
     if dead_code_threshold is None:
         dead_code_threshold = 1.0 if ema else 0.0
     elif not ema and float(dead_code_threshold) > 0:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"`dead_code_threshold={dead_code_threshold!r}` needs the EMA codebook (ema=True): unused codes are reset "
             "from the EMA cluster statistics, which a codebook trained by gradient (ema=False) does not keep. Pass "
             "ema=True, or leave dead_code_threshold unset (0 without EMA)."
