@@ -30,6 +30,7 @@ from keras_ae.layers.flows import ActNorm, FlowLayer, build_chain, chain_forward
 from keras_ae.models.base_model import KerasAEModel
 from keras_ae.ops.arrays import batched, dataset_arrays, is_tf_dataset, to_numpy
 from keras_ae.ops.backend_call import TorchSafeForward
+from keras_ae.ops.distribute import ReplicaSeedGenerator, scale_loss_for_distribution
 from keras_ae.serialization import register_serializable
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -86,7 +87,7 @@ class Flow(TorchSafeForward, KerasAEModel):
             raise ValueError(f"`logit_alpha` must lie in [0, 0.5); received {logit_alpha!r}.")
         self.seed = seed
         self.eval_seed = int(eval_seed)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)  # dequantization noise: each replica draws its own
         self.nll_tracker = keras.metrics.Mean(name="nll")
         self.bpd_tracker = keras.metrics.Mean(name="bits_per_dim") if dequantize else None
         self._chain_built = False
@@ -231,7 +232,7 @@ class Flow(TorchSafeForward, KerasAEModel):
             loss = ops.sum(nll * w) / ops.maximum(ops.sum(w), 1e-12)
         else:
             loss = ops.mean(nll)
-        return loss + sum(self.losses)
+        return scale_loss_for_distribution(loss + sum(self.losses))  # per replica (see keras_ae.ops.distribute)
 
     # ----- user API ----------------------------------------------------------------------------
     def log_prob(self, x, batch_size=256):

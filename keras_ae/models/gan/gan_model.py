@@ -16,6 +16,7 @@ from keras_ae.models.base_model import KerasAEModel
 from keras_ae.models.gan.gan_trainer import AdversarialTrainer
 from keras_ae.ops.arrays import batched, to_numpy
 from keras_ae.ops.autodiff import input_gradient
+from keras_ae.ops.distribute import ReplicaSeedGenerator
 from keras_ae.serialization import register_serializable
 
 GAN_LOSSES = ("non_saturating", "minimax")
@@ -75,7 +76,7 @@ class GAN(AdversarialTrainer, KerasAEModel):
             data_range = (lo, hi)
         self.data_range = data_range
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)  # latents (and WGAN-GP mixing): one draw per replica
         self._check_networks()
         self._trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names()}
         self.built = True

@@ -19,12 +19,19 @@ A model using :class:`AdversarialTrainer` implements two objectives, each return
 
 and sets ``n_critic`` (the number of discriminator/critic updates per generator update). Gradients of a network's
 output with respect to its *input* (the WGAN-GP penalty) come from :func:`keras_ae.ops.autodiff.input_gradient`.
+
+Each player differentiates ``optimizer.scale_loss(scale_loss_for_distribution(loss))``: its loss divided by the
+number of ``tf.distribute`` replicas (whose gradients the optimizer sums, as for Keras' own losses) and multiplied by
+the optimizer's loss scale (a ``LossScaleOptimizer`` under ``mixed_float16``, one per player, which unscales the
+gradients and skips a step whose gradients overflowed). Metrics record the unscaled loss.
 """
 
 __all__ = ["AdversarialTrainer", "OptimizerPair"]
 
 import keras
 from keras import ops
+
+from keras_ae.ops.distribute import scale_loss_for_distribution
 
 
 class OptimizerPair:
@@ -187,6 +194,7 @@ class AdversarialTrainer(keras.Model):
 
         with tf.GradientTape() as tape:
             loss, extras = objective(batch)
+            loss = optimizer.scale_loss(scale_loss_for_distribution(loss))
         weights = network.trainable_weights
         optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
         return extras
@@ -197,7 +205,7 @@ class AdversarialTrainer(keras.Model):
 
         self.zero_grad()
         loss, extras = objective(batch)
-        loss.backward()
+        optimizer.scale_loss(scale_loss_for_distribution(loss)).backward()
         weights = network.trainable_weights
         grads = [v.value.grad for v in weights]
         with torch.no_grad():
@@ -238,6 +246,9 @@ class AdversarialTrainer(keras.Model):
             for i, value in zip(idx, player_values):
                 tv[i] = value
             (loss, extras), ntv, mv = self._jax_scoped(lambda: objective(batch), tv, ntv, mv)
+            # the loss scale (a LossScaleOptimizer's dynamic scale) is read from the optimizer state passed in
+            with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, opt_values))):
+                loss = optimizer.scale_loss(scale_loss_for_distribution(loss))
             return loss, (extras, ntv, mv)
 
         player = [tv[i] for i in idx]
