@@ -10,6 +10,7 @@ from keras_ae import losses
 from keras_ae.errors import check_choice
 from keras_ae.models.base_model import KerasAEModel
 from keras_ae.ops.arrays import batched, dataset_arrays, is_tf_dataset, to_numpy
+from keras_ae.ops.distribute import scale_loss_for_distribution
 from keras_ae.serialization import register_serializable
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -107,9 +108,16 @@ class Autoencoder(KerasAEModel):
         out = self._decode(z, condition, training)
         return {"reconstruction": self.link(out), "decoder_output": out, "z": z}
 
-    def extra_losses(self):
-        """Losses added by layers (``add_loss``: KL terms, activity penalties, regularizers)."""
-        return sum(self.losses)
+    def extra_losses(self, exclude=()):
+        """Losses added by layers (``add_loss``: KL terms, activity penalties, regularizers), less those added by the
+        layers in ``exclude`` (whose terms the model computes itself from its outputs).
+
+        Read them before any cross-replica operation of the step: under a ``tf.distribute`` strategy the replicas
+        share each layer's list of added losses, and at an all-reduce (a synchronized batch norm, an EMA update)
+        another replica's call may clear or extend it.
+        """
+        skip = {id(t) for layer in exclude for t in layer.losses}
+        return sum(t for t in self.losses if id(t) not in skip)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         images, _ = self.split_inputs(x)
@@ -118,7 +126,8 @@ class Autoencoder(KerasAEModel):
         self.mse_tracker.update_state(
             losses.squared_error(images, y_pred["reconstruction"]), sample_weight=sample_weight
         )
-        return losses.weighted_mean(rec, sample_weight) + self.extra_losses()
+        # per replica, divided by the number of replicas (as Keras' own losses): the update is the single-device one
+        return scale_loss_for_distribution(losses.weighted_mean(rec, sample_weight) + self.extra_losses())
 
     # ----- user methods (numpy in, numpy out, batched) ------------------------------------
     def _arrays(self, x, condition=None):
