@@ -97,6 +97,7 @@ CASES = {
     "PixelRemoval": [dict(init={"rate": 0.5, "always": True, "seed": 0}, shape=(2, 4, 4, 1), out=(2, 4, 4, 1))],
     "SigmoidFlow": [dict(init={}, data=lambda: _unit_interval((2, 4)), out=((2, 4), (2,)))],
     "Squeeze": [dict(init={}, shape=(2, 4, 4, 1), out=((2, 2, 2, 4), (2,)))],
+    "SyncBatchNormalization": [dict(init={"momentum": 0.9}, shape=(2, 4, 4, 3), out=(2, 4, 4, 3))],
     "VectorQuantizer": [
         dict(init={"num_embeddings": 4, "embedding_dim": 3, "ema": True, "dead_code_threshold": 0.5, "seed": 0},
              shape=(2, 2, 2, 3), out=(2, 2, 2, 3), losses=1),
