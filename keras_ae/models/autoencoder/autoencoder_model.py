@@ -61,6 +61,12 @@ class Autoencoder(KerasAEModel):
 
     value_range_hint = "for a Bernoulli likelihood (or build the model with likelihood='gaussian')"
 
+    @property
+    def loss_magnitude(self):
+        """The likelihood sums over the pixels; a Gaussian one also divides squared errors by ``sigma**2``."""
+        pixels = float(np.prod(self.input_shape))
+        return pixels if self.likelihood == "bernoulli" else pixels / min(self.sigma, 1.0) ** 2
+
     # ----- likelihood ---------------------------------------------------------------------
     def link(self, decoder_output):
         """Map the decoder's raw output to data space (sigmoid for Bernoulli)."""

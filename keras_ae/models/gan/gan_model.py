@@ -94,6 +94,11 @@ class GAN(AdversarialTrainer, KerasAEModel):
         return self.data_range
 
     @property
+    def loss_magnitude(self):
+        """The players' losses are batch means of one logit per example: Keras' initial loss scale suits them."""
+        return 1
+
+    @property
     def latent_dim(self):
         return int(self.generator.inputs[0].shape[-1])
 
@@ -246,6 +251,7 @@ class WGANGP(GAN):
     def gradient_penalty(self, real, fake):
         shape = [ops.shape(real)[0]] + [1] * (len(real.shape) - 1)
         alpha = keras.random.uniform(shape, 0.0, 1.0, seed=self.seed_generator)
+        real, fake = ops.cast(real, "float32"), ops.cast(fake, "float32")  # fake is in the compute dtype
         mixed = alpha * real + (1.0 - alpha) * fake
         grads = input_gradient(lambda t: self.discriminator(t, training=True), mixed)
         grads = ops.reshape(ops.cast(grads, "float32"), (ops.shape(grads)[0], -1))

@@ -31,6 +31,7 @@ __all__ = ["AdversarialTrainer", "OptimizerPair"]
 import keras
 from keras import ops
 
+from keras_ae import precision
 from keras_ae.ops.distribute import scale_loss_for_distribution
 
 
@@ -85,7 +86,8 @@ class AdversarialTrainer(keras.Model):
     # ----- compile and its config --------------------------------------------------------------
     def compile(self, d_optimizer=None, g_optimizer=None, optimizer=None, jit_compile="auto", run_eagerly=False,
                 steps_per_execution=1, **kwargs):
-        """Compile with one optimizer per player (Adam(2e-4, beta_1=0.5) each by default).
+        """Compile with one optimizer per player (Adam(2e-4, beta_1=0.5) each by default); under the
+        ``mixed_float16`` policy each is wrapped in its own ``LossScaleOptimizer``.
 
         ``optimizer=`` (a single optimizer or name) is accepted as a shortcut: each player gets its own
         copy. ``model.optimizer`` is then an :class:`OptimizerPair` (its ``iterations`` count generator
@@ -114,6 +116,10 @@ class AdversarialTrainer(keras.Model):
                 "`d_optimizer` and `g_optimizer` must be two different optimizer instances: each holds the "
                 "state (moments, iterations) of its own player."
             )
+        if self.dtype_policy.name == "mixed_float16":  # both players loss-scaled, each with its own dynamic scale
+            scale = getattr(self, "initial_loss_scale", precision.KERAS_INITIAL_SCALE)
+            d_optimizer = precision.loss_scale_optimizer(d_optimizer, scale)
+            g_optimizer = precision.loss_scale_optimizer(g_optimizer, scale)
         super().compile(optimizer=g_optimizer, jit_compile=jit_compile, run_eagerly=run_eagerly,
                         steps_per_execution=steps_per_execution)
         self.d_optimizer = d_optimizer

@@ -156,6 +156,11 @@ class UNet(KerasAEModel):
         return tuple(self.network.inputs[0].shape[1:])
 
     @property
+    def loss_magnitude(self):
+        """The losses average over the pixels (cross entropy per pixel, Dice): Keras' initial loss scale suits them."""
+        return 1
+
+    @property
     def mask_shape(self):
         return tuple(self.input_shape[:2])
 

@@ -38,7 +38,7 @@ class VAE(Autoencoder):
                 "(e.g. keras_ae.networks.conv_encoder(..., gaussian=True))."
             )
         self.seed = seed
-        self.sampling = GaussianSampling(kl_weight=beta, seed=seed, name="sampling")
+        self.sampling = GaussianSampling(kl_weight=beta, seed=seed, name="sampling", dtype=self.dtype_policy)
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
         self.neg_elbo_tracker = keras.metrics.Mean(name="neg_elbo")
 

@@ -15,6 +15,7 @@ from keras_ae import losses
 from keras_ae.errors import check_positive_int
 from keras_ae.layers.pixelcnn import gated_pixelcnn
 from keras_ae.layers.quantizer import VectorQuantizer, codebook_statistics
+from keras_ae.precision import policy_scope
 from keras_ae.models.autoencoder.autoencoder_model import Autoencoder
 from keras_ae.ops.arrays import batched, dataset_arrays, is_tf_dataset, to_numpy
 from keras_ae.ops.distribute import scale_loss_for_distribution
@@ -103,15 +104,17 @@ class VQVAE(Autoencoder):
             dead_code_threshold=dead_code_threshold,
             seed=seed,
             name="quantizer",
+            dtype=self.dtype_policy,
         )
         self.quantizer.build((None,) + enc_shape)
         self.prior_filters = check_positive_int("prior_filters", prior_filters)
         self.prior_layers = check_positive_int("prior_layers", prior_layers)
         self.prior_kernel_size = check_positive_int("prior_kernel_size", prior_kernel_size)
         if prior is None:
-            prior = gated_pixelcnn(
-                enc_shape[:2], num_embeddings, prior_filters, prior_layers, prior_kernel_size, name="prior"
-            )
+            with policy_scope(self.dtype_policy):
+                prior = gated_pixelcnn(
+                    enc_shape[:2], num_embeddings, prior_filters, prior_layers, prior_kernel_size, name="prior"
+                )
         self._check_prior(prior, enc_shape[:2], num_embeddings)
         self.prior = prior
         _set_trainable(self.prior, False)  # trained by fit_prior only
