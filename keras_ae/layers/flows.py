@@ -335,9 +335,12 @@ class MaskedAutoregressive(FlowLayer):
         self.built = True
 
     def _shift_log_scale(self, x):
-        h = x
+        # in the compute dtype, whether called through __call__ (autocast) or directly by a chain (inside a model's
+        # autocast scope, where the weights read in the model's dtype, or outside any)
+        h = ops.cast(x, self.compute_dtype)
         last = len(self._masks) - 1
         for i, (k, b, m) in enumerate(zip(self.kernels, self.biases, self._masks)):
+            k, b = ops.cast(k, h.dtype), ops.cast(b, h.dtype)
             h = ops.matmul(h, k * ops.convert_to_tensor(m, dtype=h.dtype)) + b
             if i < last:
                 h = self._act(h)
@@ -345,10 +348,12 @@ class MaskedAutoregressive(FlowLayer):
         return shift, soft_clamp(raw, self.scale_clamp)
 
     def inverse(self, x):
+        x = ops.cast(x, self.compute_dtype)
         shift, a = self._shift_log_scale(x)
         return (x - shift) * ops.exp(-a), -sum_except_batch(a)
 
     def _forward(self, z):
+        z = ops.cast(z, self.compute_dtype)
         x = ops.zeros_like(z)
         a = None
         for _ in range(self.dim):

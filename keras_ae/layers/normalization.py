@@ -75,12 +75,14 @@ class WeightNormalization(keras.layers.Wrapper):
         self.built = True
 
     def normalized_kernel(self):
-        v = self.layer.kernel
+        """``g * v / ||v||``, computed in float32 (a half-precision sum of squares underflows for small weights and
+        overflows for large kernels) and returned in the compute dtype."""
+        v = ops.cast(self.layer.kernel, "float32")
         axes = self._norm_axes()
         norm = ops.sqrt(ops.sum(ops.square(v), axis=axes, keepdims=True) + 1e-12)
         shape = [1] * len(v.shape)
         shape[self._output_axis()] = -1
-        return ops.reshape(self.g, shape) * v / norm
+        return ops.cast(ops.reshape(ops.cast(self.g, "float32"), shape) * v / norm, self.compute_dtype)
 
     def call(self, inputs):
         layer, w = self.layer, self.normalized_kernel()

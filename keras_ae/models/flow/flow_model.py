@@ -113,6 +113,12 @@ class Flow(TorchSafeForward, KerasAEModel):
     deprecated_attributes = ("image_shape", "event_shape")
 
     @property
+    def input_dtype(self):
+        """float32 under every policy: the density is that of the data as given (Keras would cast the inputs of a
+        half-precision model to its compute dtype first); the flow layers compute in the policy's dtype."""
+        return "float32"
+
+    @property
     def event_size(self):
         return int(np.prod(self._data_shape))
 
