@@ -58,6 +58,9 @@ def cmd_train(args):
                 recipe.data[key] = getattr(args, key)
         if args.seed is not None:
             recipe.train["seed"] = args.seed
+        for key in ("distribute", "precision"):
+            if getattr(args, key) is not None:
+                recipe.train[key] = getattr(args, key)
         recipe.model_args.update(_model_args(args.arg))
     else:
         if not args.dataset:
@@ -68,6 +71,7 @@ def cmd_train(args):
             train_split=args.train_split or "train",
             test_split=args.test_split if args.test_split is not None else "test",
             data_dir=args.data_dir or "", model_args=_model_args(args.arg),
+            distribute=args.distribute or "none", precision=args.precision or "float32",
         )
     metrics = recipes.run(recipe, out=args.out, epochs=args.epochs, verbose=args.verbose)
     out = args.out or recipe.out
@@ -170,6 +174,15 @@ def build_parser():
     p.add_argument("--test-split", dest="test_split", default=None)
     p.add_argument("--data-dir", dest="data_dir", default=None)
     p.add_argument("--arg", action="append", metavar="KEY=VALUE", help="constructor argument (repeatable)")
+    from keras_ae.ops.distribute import DISTRIBUTIONS
+    from keras_ae.precision import PRECISIONS
+
+    p.add_argument("--distribute", default=None, choices=DISTRIBUTIONS,
+                   help="train on several devices: mirrored (TensorFlow, this machine's GPUs), multi-worker "
+                        "(TensorFlow, one process per machine, each with its TF_CONFIG), data-parallel (JAX); "
+                        "see docs/scaling.md (default: the recipe's, else none)")
+    p.add_argument("--precision", default=None, choices=PRECISIONS,
+                   help="the model's dtype policy (default: the recipe's, else float32)")
     p.add_argument("--verbose", type=int, default=2, help="Keras fit verbosity (0, 1, 2)")
     p.set_defaults(fn=cmd_train)
 

@@ -18,6 +18,8 @@ data_dir = ""                      # tfds data_dir ("" for the default)
 [train]
 epochs = 30
 seed = 0
+distribute = "none"                # none | mirrored | multi-worker (TensorFlow) | data-parallel (JAX): docs/scaling.md
+precision = "float32"              # float32 | mixed_bfloat16 | mixed_float16 (the model's dtype policy)
 ```
 """
 
@@ -38,11 +40,11 @@ from keras_ae.errors import check_toml_table
 SCHEMA = {
     "": {"model": str, "out": str, "description": str, "model_args": dict, "data": dict, "train": dict},
     "data": {"dataset": str, "train_split": str, "test_split": str, "batch_size": int, "data_dir": str},
-    "train": {"epochs": int, "seed": int},
+    "train": {"epochs": int, "seed": int, "distribute": str, "precision": str},
 }
 DEFAULTS = {
     "data": {"train_split": "train", "test_split": "test", "batch_size": 128, "data_dir": ""},
-    "train": {"epochs": 10, "seed": 0},
+    "train": {"epochs": 10, "seed": 0, "distribute": "none", "precision": "float32"},
 }
 
 
@@ -87,6 +89,7 @@ def parse_recipe(text, source="<recipe>"):
     from keras_ae import zoo
 
     zoo.get_entry(raw["model"])  # unknown model -> closest names
+    _check_training(raw.get("train", {}), source)
     return Recipe(
         model=raw["model"],
         out=raw.get("out", os.path.join("runs", raw["model"])),
@@ -96,6 +99,17 @@ def parse_recipe(text, source="<recipe>"):
         description=raw.get("description", ""),
         source=source,
     )
+
+
+def _check_training(train, source):
+    """[train] distribute and precision name one of their choices."""
+    from keras_ae.ops.distribute import DISTRIBUTIONS
+    from keras_ae.precision import PRECISIONS
+
+    for key, choices in (("distribute", DISTRIBUTIONS), ("precision", PRECISIONS)):
+        if key in train and train[key] not in choices:
+            raise RecipeError(f"{source}: [train] {key} must be one of {', '.join(map(repr, choices))}; "
+                              f"received {train[key]!r}.")
 
 
 def load_recipe(path):
@@ -159,8 +173,22 @@ def run(recipe, out=None, epochs=None, verbose=2):
     """Train ``recipe`` and write model.keras, history.json, metrics.json and figures to ``out``.
 
     Training is interruption-safe: a killed run resumes from its last finished epoch when rerun
-    (``BackupAndRestore`` in ``out/backup``). Returns the metrics dict.
+    (``BackupAndRestore`` in ``out/backup``). The model is built and trained under the recipe's [train]
+    ``distribute`` strategy and ``precision`` policy (docs/scaling.md); with ``multi-worker`` only the chief writes
+    ``out`` (the other workers write to a temporary folder). Returns the metrics dict.
     """
+    import tempfile
+
+    from keras_ae.ops.distribute import is_chief, strategy_scope
+
+    train = {**DEFAULTS["train"], **recipe.train}
+    _check_training(train, recipe.source)
+    with strategy_scope(train["distribute"]), tempfile.TemporaryDirectory(prefix="keras_ae_worker_") as scratch:
+        chief = train["distribute"] != "multi-worker" or is_chief()
+        return _run(recipe, (out or recipe.out) if chief else scratch, epochs, verbose, train["precision"])
+
+
+def _run(recipe, out, epochs, verbose, precision):
     import keras
     import numpy as np
 
@@ -177,7 +205,7 @@ def run(recipe, out=None, epochs=None, verbose=2):
     x_train, y_train = data.load_numpy(d["dataset"], d["train_split"], data_dir)
     x_test, y_test = (data.load_numpy(d["dataset"], d["test_split"], data_dir) if d["test_split"] else (None, None))
     args = _constructor_args(recipe.model, recipe.model_args, x_train, y_train)
-    model = zoo.create(recipe.model, **args)
+    model = zoo.create(recipe.model, **{"dtype": precision, **args})
     labels = getattr(model, "needs_labels", False)
 
     import tensorflow as tf
@@ -212,6 +240,7 @@ def run(recipe, out=None, epochs=None, verbose=2):
         "dataset": d["dataset"], "train_split": d["train_split"], "test_split": d["test_split"],
         "train_examples": int(len(x_train)), "test_examples": int(len(x_test)) if x_test is not None else 0,
         "epochs": epochs, "batch_size": d["batch_size"], "seed": seed, "backend": keras.backend.backend(),
+        "distribute": recipe.train.get("distribute", "none"), "precision": model.dtype_policy.name,
         "train_seconds": round(seconds, 2),
     }
     if x_test is not None:
@@ -224,7 +253,7 @@ def run(recipe, out=None, epochs=None, verbose=2):
 
 
 def from_arguments(model, dataset, epochs=10, out=None, batch_size=128, seed=0, train_split="train",
-                   test_split="test", data_dir="", model_args=None):
+                   test_split="test", data_dir="", model_args=None, distribute="none", precision="float32"):
     """A :class:`Recipe` built from command-line arguments instead of a file."""
     from keras_ae import zoo
 
@@ -233,5 +262,6 @@ def from_arguments(model, dataset, epochs=10, out=None, batch_size=128, seed=0, 
         model=model, out=out or os.path.join("runs", model), model_args=dict(model_args or {}),
         data={"dataset": dataset, "train_split": train_split, "test_split": test_split,
               "batch_size": batch_size, "data_dir": data_dir},
-        train={"epochs": epochs, "seed": seed}, source="<command line>",
+        train={"epochs": epochs, "seed": seed, "distribute": distribute, "precision": precision},
+        source="<command line>",
     )

@@ -378,6 +378,34 @@ def check_distributed(name, distribute, seeds=(1, 2, 3, 4), n=32, batch_size=16,
     return report
 
 
+def multi_worker_run(weights_path, out_path, name="conv_vae", n=32, batch_size=16, seed=1, learning_rate=0.01):
+    """One worker of a ``MultiWorkerMirroredStrategy`` cluster (its ``TF_CONFIG`` in the environment): build the zoo
+    model ``name`` under the strategy, load the weights saved in ``weights_path`` (``.npz``, ``w0``, ``w1``, ...),
+    take one SGD step on the first global batch, then train one epoch from the same weights, and write the update,
+    the epoch's metrics and the final weights to ``out_path`` (``.npz``)."""
+    import keras
+
+    from keras_ae import zoo
+    from keras_ae.ops import distribute as dist
+
+    with dist.strategy_scope("multi-worker") as strategy:
+        entry = zoo.get_entry(name)
+        model = zoo.create(name, **entry.test_kwargs, optimizer=keras.optimizers.SGD(learning_rate))
+        saved = np.load(weights_path)
+        w0 = [saved[f"w{i}"] for i in range(len(saved.files))]
+        x, y, _ = make_check_data(model, entry.test_data, n=n)
+        base = np.concatenate([np.ravel(w).astype("float64") for w in w0])
+        results = {"replicas": np.array(strategy.num_replicas_in_sync)}
+        for key, count in (("step", batch_size), ("epoch", n)):
+            model.set_weights(w0)
+            _reset_seeds(model, seed)
+            history = model.fit(**fit_kwargs(x[:count], None if y is None else y[:count], batch_size)).history
+            results[f"{key}_update"] = _weights_vector(model) - base
+            results.update({f"{key}_{k}": np.array(v[-1]) for k, v in history.items()})
+        results["final"] = _weights_vector(model)
+    np.savez(out_path, **results)
+
+
 def training_outputs(model, inputs):
     """``model(inputs, training=True)`` as numpy (a structure): one random draw where the model's call is random."""
     import keras
@@ -421,8 +449,11 @@ def _main(argv):
                 status = 1
             print("DISTRIBUTED " + json.dumps(result), flush=True)
         return status
+    if argv[:1] == ["multi-worker"]:  # multi-worker WEIGHTS.npz OUT.npz (TF_CONFIG in the environment)
+        multi_worker_run(argv[1], argv[2])
+        return 0
     print("usage: python -m keras_ae.testing reload MODEL.keras DATA.npz [ATOL] | smoke [NAME ...] | "
-          "distributed mirrored|data-parallel DEVICES [NAME ...]", file=sys.stderr)
+          "distributed mirrored|data-parallel DEVICES [NAME ...] | multi-worker WEIGHTS.npz OUT.npz", file=sys.stderr)
     return 2
 
 

@@ -27,6 +27,8 @@ __all__ = [
     "ReplicaSeedGenerator",
     "cross_replica_concat",
     "cross_replica_sum",
+    "get_strategy",
+    "is_chief",
     "num_replicas",
     "per_replica_call",
     "replica_count",
@@ -39,6 +41,8 @@ __all__ = [
 ]
 
 import contextlib
+import json
+import os
 import sys
 
 import keras
@@ -162,6 +166,25 @@ def _new_tf_strategy(name):
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
+def get_strategy(distribute="none"):
+    """The ``tf.distribute`` strategy (``"mirrored"``, ``"multi-worker"``; one per process) or the
+    ``keras.distribution.DataParallel`` (``"data-parallel"``) named ``distribute``, or None for ``"none"``; see
+    :func:`strategy_scope` (which enters it)."""
+    distribute = check_choice("distribute", distribute, DISTRIBUTIONS)
+    backend = keras.backend.backend()
+    if distribute == "none":
+        return None
+    if distribute in ("mirrored", "multi-worker"):
+        if backend != "tensorflow":
+            raise ValueError(f"`distribute={distribute!r}` uses tf.distribute and needs KERAS_BACKEND=tensorflow; "
+                             f"the backend is {backend!r}. With JAX use distribute='data-parallel'.")
+        return _tf_strategy(distribute)
+    if backend != "jax":
+        raise ValueError(f"`distribute='data-parallel'` uses keras.distribution and needs KERAS_BACKEND=jax; the "
+                         f"backend is {backend!r}. With TensorFlow use distribute='mirrored'.")
+    return keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+
+
 @contextlib.contextmanager
 def strategy_scope(distribute="none"):
     """A context in which to build, compile and ``fit`` a model under ``distribute``:
@@ -176,29 +199,32 @@ def strategy_scope(distribute="none"):
     The TensorFlow strategies need ``KERAS_BACKEND=tensorflow`` and ``data-parallel`` needs ``KERAS_BACKEND=jax``;
     anything else is a ``ValueError`` naming the backend. Yields the strategy (or distribution), or None.
     """
-    distribute = check_choice("distribute", distribute, DISTRIBUTIONS)
-    backend = keras.backend.backend()
-    if distribute == "none":
+    strategy = get_strategy(distribute)
+    if strategy is None:
         yield None
-        return
-    if distribute in ("mirrored", "multi-worker"):
-        if backend != "tensorflow":
-            raise ValueError(f"`distribute={distribute!r}` uses tf.distribute and needs KERAS_BACKEND=tensorflow; "
-                             f"the backend is {backend!r}. With JAX use distribute='data-parallel'.")
-        strategy = _tf_strategy(distribute)
+    elif isinstance(strategy, keras.distribution.DataParallel):
+        previous = keras.distribution.distribution()
+        keras.distribution.set_distribution(strategy)  # global: fit also reads it to shard the data
+        try:
+            yield strategy
+        finally:
+            keras.distribution.set_distribution(previous)
+    else:
         with strategy.scope():
             yield strategy
-        return
-    if backend != "jax":
-        raise ValueError(f"`distribute='data-parallel'` uses keras.distribution and needs KERAS_BACKEND=jax; the "
-                         f"backend is {backend!r}. With TensorFlow use distribute='mirrored'.")
-    previous = keras.distribution.distribution()
-    distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
-    keras.distribution.set_distribution(distribution)
-    try:
-        yield distribution
-    finally:
-        keras.distribution.set_distribution(previous)
+
+
+def is_chief():
+    """Whether this process is the chief of a multi-worker cluster described by ``TF_CONFIG`` (the task of type
+    ``chief``, or worker 0 when the cluster has no chief), the one process that writes results; True without a
+    cluster."""
+    config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    cluster, task = config.get("cluster") or {}, config.get("task") or {}
+    if not cluster or "type" not in task:
+        return True
+    if task["type"] == "chief":
+        return True
+    return task["type"] == "worker" and "chief" not in cluster and int(task.get("index", 0)) == 0
 
 
 def replica_values(variable):
