@@ -13,6 +13,11 @@ import re
 import sys
 import tempfile
 
+# keras_ae.ops.distribute.DISTRIBUTIONS and keras_ae.precision.PRECISIONS, repeated here because parsing the command
+# line imports no Keras (tests/test_cli.py checks that they agree).
+DISTRIBUTIONS = ("none", "mirrored", "multi-worker", "data-parallel")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
 # TensorFlow's C++ log lines (``I0000 00:00:1700000000.000000  123 port.cc:153] ...``) and absl's preamble.
 _TF_LOG_LINE = re.compile(r"^([IWEF]\d{4} [\d:. ]+\s+\d+ \S+:\d+\]|WARNING: All log messages before absl::"
                           r"InitializeLog\(\) is called|To enable the following instructions:)")
@@ -165,6 +170,9 @@ def cmd_train(args):
                 recipe.data[key] = getattr(args, key)
         if args.seed is not None:
             recipe.train["seed"] = args.seed
+        for key in ("distribute", "precision"):
+            if getattr(args, key) is not None:
+                recipe.train[key] = getattr(args, key)
         recipe.model_args.update(model_args)
         recipe.options.update(options)
         recipe.check()
@@ -179,6 +187,7 @@ def cmd_train(args):
             seed=args.seed if args.seed is not None else 0, train_split=args.train_split or "train",
             test_split=args.test_split if args.test_split is not None else "test",
             data_dir=args.data_dir or "", model_args=model_args, options=options,
+            distribute=args.distribute or "none", precision=args.precision or "float32",
         )
     recipes._stage_epochs(recipe, recipes.family_recipe(recipe.model), args.epochs, stage_epochs)  # before any work
     preflight.check_out_folder(args.out or recipe.out, "--out" if args.out else f"{recipe.source}: out")
@@ -345,6 +354,12 @@ def build_parser():
     p.add_argument("--tensorboard", action="store_true",
                    help="log scalars and images per epoch to OUT/tensorboard (also: [train] tensorboard = true)")
     _verbosity_arguments(p, "Keras progress output: 0 none, 1 bar, 2 one line per epoch (default)")
+    p.add_argument("--distribute", default=None, choices=DISTRIBUTIONS,
+                   help="train on several devices: mirrored (TensorFlow, this machine's GPUs), multi-worker "
+                        "(TensorFlow, one process per machine, each with its TF_CONFIG), data-parallel (JAX); "
+                        "see docs/scaling.md (default: the recipe's, else none)")
+    p.add_argument("--precision", default=None, choices=PRECISIONS,
+                   help="the model's dtype policy (default: the recipe's, else float32)")
     p.set_defaults(fn=cmd_train)
 
     p = sub.add_parser("evaluate", help="the family's measures of a trained model on a split; latent analyses")

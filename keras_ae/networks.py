@@ -11,7 +11,7 @@ import keras
 
 from keras_ae.errors import InvalidArgumentError, check_choice, check_positive_int
 from keras_ae.layers.conditioning import LabelToImage
-from keras_ae.layers.normalization import WeightNormalization
+from keras_ae.layers.normalization import SyncBatchNormalization, WeightNormalization
 from keras_ae.layers.padding import Padding2D
 
 PADDINGS = ("zeros", "reflect", "circular")
@@ -99,7 +99,7 @@ def conv_unit(h, filters, kernel_size, strides, padding, norm, activation, name,
         conv = WeightNormalization(conv, name=f"{name}_wn")
     h = conv(h)
     if norm == "batch":
-        h = keras.layers.BatchNormalization(name=f"{name}_bn")(h)
+        h = SyncBatchNormalization(name=f"{name}_bn")(h)
     elif norm == "layer":
         h = keras.layers.LayerNormalization(name=f"{name}_ln")(h)
     if separate and activation is not None:

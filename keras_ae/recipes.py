@@ -22,6 +22,8 @@ seed = 0                           # weights, data order and noise of every epoc
 stages = {prior = 20}              # epochs of the family's other stages (VQ-VAE: prior; stacked AE: pretrain)
 tensorboard = false                # scalars and image summaries per epoch in OUT/tensorboard
 steps_per_execution = 1            # batches per compiled call (speed only)
+distribute = "none"                # none | mirrored | multi-worker (TensorFlow) | data-parallel (JAX): docs/scaling.md
+precision = "float32"              # float32 | mixed_bfloat16 | mixed_float16 (the model's dtype policy)
 
 [options]                          # the family's own settings (see `keras-ae describe MODEL`), e.g. for a GAN:
 fid_samples = 2000                 # generated images per domain FID
@@ -53,11 +55,13 @@ SCHEMA = {
     "": {"model": str, "out": str, "description": str, "model_args": dict, "data": dict, "train": dict,
          "options": dict},
     "data": {"dataset": str, "train_split": str, "test_split": str, "batch_size": int, "data_dir": str},
-    "train": {"epochs": int, "seed": int, "stages": dict, "tensorboard": bool, "steps_per_execution": int},
+    "train": {"epochs": int, "seed": int, "stages": dict, "tensorboard": bool, "steps_per_execution": int,
+              "distribute": str, "precision": str},
 }
 DEFAULTS = {
     "data": {"train_split": "train", "test_split": "test", "batch_size": 128, "data_dir": ""},
-    "train": {"epochs": 10, "seed": 0, "stages": {}, "tensorboard": False, "steps_per_execution": 1},
+    "train": {"epochs": 10, "seed": 0, "stages": {}, "tensorboard": False, "steps_per_execution": 1,
+              "distribute": "none", "precision": "float32"},
 }
 # Keys whose value changes what a run computes: a rerun into a folder holding another setting is refused.
 FINGERPRINT = {"data": ("dataset", "train_split", "test_split", "batch_size", "data_dir"), "train": ("seed",)}
@@ -103,6 +107,7 @@ class Recipe:
         _check_count("[data] batch_size", self.data["batch_size"], source)
         _check_count("[train] steps_per_execution", self.train["steps_per_execution"], source)
         _check_count("[train] seed", self.train["seed"], source, minimum=0)
+        _check_training(self.train, source)
         if not isinstance(self.data["dataset"], str) or not self.data["dataset"].strip():
             raise RecipeError(f"{source}: [data] dataset must name a dataset (e.g. \"digits\"); received "
                               f"{self.data['dataset']!r}.")
@@ -162,6 +167,17 @@ def parse_recipe(text, source="<recipe>"):
     return recipe.check()
 
 
+def _check_training(train, source):
+    """[train] distribute and precision name one of their choices."""
+    from keras_ae.ops.distribute import DISTRIBUTIONS
+    from keras_ae.precision import PRECISIONS
+
+    for key, choices in (("distribute", DISTRIBUTIONS), ("precision", PRECISIONS)):
+        if key in train and train[key] not in choices:
+            raise RecipeError(f"{source}: [train] {key} must be one of {', '.join(map(repr, choices))}; "
+                              f"received {train[key]!r}.")
+
+
 def load_recipe(path):
     """Read and validate the recipe file ``path``."""
     path = os.fspath(path)
@@ -181,7 +197,8 @@ def load_recipe(path):
 
 
 def from_arguments(model, dataset, epochs=10, out=None, batch_size=128, seed=0, train_split="train",
-                   test_split="test", data_dir="", model_args=None, options=None, stages=None, tensorboard=False):
+                   test_split="test", data_dir="", model_args=None, options=None, stages=None, tensorboard=False,
+                   distribute="none", precision="float32"):
     """A :class:`Recipe` built from command-line arguments instead of a file."""
     from keras_ae import zoo
 
@@ -191,7 +208,7 @@ def from_arguments(model, dataset, epochs=10, out=None, batch_size=128, seed=0, 
         data={"dataset": dataset, "train_split": train_split, "test_split": test_split,
               "batch_size": batch_size, "data_dir": data_dir},
         train={**DEFAULTS["train"], "epochs": epochs, "seed": seed, "stages": dict(stages or {}),
-               "tensorboard": bool(tensorboard)},
+               "tensorboard": bool(tensorboard), "distribute": distribute, "precision": precision},
         options=dict(options or {}), source="<command line>",
     )
     return recipe.check()
@@ -621,8 +638,22 @@ def run(recipe, out=None, epochs=None, verbose=2, overwrite=False, stage_epochs=
     history; a run killed after training does not train again; epochs depend only on the seed and their number, so
     a resumed run ends exactly where an uninterrupted one does. ``overwrite`` deletes a previous run's state first.
     ``epochs`` overrides the main stage's epochs and ``stage_epochs`` (``{name: epochs}``) the other stages'.
-    Returns the metrics dict.
+    The model is built and trained under the recipe's ``[train] distribute`` strategy and ``precision`` policy
+    (docs/scaling.md); with ``multi-worker`` only the chief writes ``out`` (the other workers write to a temporary
+    folder). Returns the metrics dict.
     """
+    import tempfile
+
+    from keras_ae.ops.distribute import is_chief, strategy_scope
+
+    distribute = recipe.train.get("distribute", "none")
+    with strategy_scope(distribute), tempfile.TemporaryDirectory(prefix="keras_ae_worker_") as scratch:
+        chief = distribute != "multi-worker" or is_chief()
+        return _run(recipe, (out or recipe.out) if chief else scratch, epochs, verbose, overwrite, stage_epochs,
+                    tensorboard)
+
+
+def _run(recipe, out, epochs, verbose, overwrite, stage_epochs, tensorboard):
     from keras_ae.runs import RunFolder, RunFolderError, fault_point, file_sha256, save_model, write_json
 
     out = os.fspath(out or recipe.out)
@@ -655,7 +686,7 @@ def run(recipe, out=None, epochs=None, verbose=2, overwrite=False, stage_epochs=
         args = family.constructor_args(recipe.model, recipe.model_args, ctx.info, ctx.train)
         if state is None or not state.get("checkpoint"):
             keras.utils.set_random_seed(seed)
-            model = zoo.create(recipe.model, **args)
+            model = zoo.create(recipe.model, **{"dtype": recipe.train.get("precision", "float32"), **args})
             state = {"fingerprint": fingerprint, "progress": {}, "history": {}, "seconds": 0.0}
         else:
             path, entry = folder.verified_checkpoint(state)
@@ -739,6 +770,7 @@ def _setting(recipe, args, ctx, plan, state):
         "test_examples": int(len(ctx.test.x)) if ctx.test is not None else 0,
         "epochs": plan[next(iter(plan))], "stages": plan, "batch_size": d["batch_size"], "seed": ctx.seed,
         "options": ctx.options, "backend": keras.backend.backend(),
+        "distribute": recipe.train.get("distribute", "none"), "precision": recipe.train.get("precision", "float32"),
         "train_seconds": round(float(state.get("seconds", 0.0)), 2),
     }
 

@@ -263,6 +263,181 @@ def smoke(name, workdir=None):
     return {"name": name, "ok": True, "iterations": report["reload"]["iterations_after"]}
 
 
+# ----- more than one device --------------------------------------------------------------------------------
+def _seed_states(model):
+    """The states of the model's random generators (Keras' ``SeedGenerator`` variables: in ``variables``, not in
+    ``weights``)."""
+    weights = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
+def _reset_seeds(model, seed):
+    import keras
+
+    for i, v in enumerate(_seed_states(model)):
+        v.assign(np.array([seed * 7919 + i, 0], dtype=keras.backend.standardize_dtype(v.dtype)))
+
+
+def _seed_generators(model):
+    """Every ``keras.random.SeedGenerator`` held by the model or one of its layers."""
+    import keras
+
+    found = {}
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        for value in vars(layer).values():
+            if isinstance(value, keras.random.SeedGenerator):
+                found[id(value)] = value
+    return list(found.values())
+
+
+def _weights_vector(model):
+    import keras
+
+    return np.concatenate([np.ravel(keras.ops.convert_to_numpy(w)).astype("float64") for w in model.weights])
+
+
+def _flat_outputs(out):
+    import keras
+
+    if isinstance(out, dict):
+        out = [out[k] for k in sorted(out)]
+    return np.concatenate([np.ravel(np.asarray(t, dtype="float64")) for t in keras.tree.flatten(out)])
+
+
+def _relative(a, b):
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+
+
+def check_distributed(name, distribute, seeds=(1, 2, 3, 4), n=32, batch_size=16, learning_rate=0.01):
+    """Train the zoo model ``name`` (its ``test_kwargs``, plain SGD) on one device and under ``distribute`` (see
+    :func:`keras_ae.ops.distribute.strategy_scope`) from the same weights and global batch, and compare.
+
+    A model is *noise-free* when two single-device steps with different random seeds are equal. Returns a report
+    dict; raises ``AssertionError`` naming the first check that fails:
+
+    - one SGD step (one global batch of ``batch_size``) from the same weights, every weight included (EMA codebooks,
+      batch-norm statistics): for a noise-free model the same update within 1e-4 relative; for the others an update
+      whose size lies within the spread of the single-device updates over ``seeds`` (4 standard deviations or 10%
+      of their mean, whichever is larger: a doubled step is 100% off);
+    - every first-epoch metric (``n`` examples) within 1% of one device's; for a model with noise, within 1% plus 4
+      standard deviations of the single-device values over ``seeds``;
+    - after training, every replica's copy of every weight, random-generator state and optimizer variable equal;
+    - given identical inputs, replicas draw different noise: every ``ReplicaSeedGenerator`` of the model, and the
+      model's own ``training=True`` call when it is random on one device.
+    """
+    import keras
+
+    from keras_ae import zoo
+    from keras_ae.ops import distribute as dist
+
+    entry = zoo.get_entry(name)
+
+    def build():
+        return zoo.create(name, **entry.test_kwargs, optimizer=keras.optimizers.SGD(learning_rate))
+
+    single = build()
+    x, y, inputs = make_check_data(single, entry.test_data, n=n)
+    w0 = single.get_weights()
+    base = _weights_vector(single)
+
+    def run(model, seed, count):
+        model.set_weights(w0)
+        _reset_seeds(model, seed)
+        history = model.fit(**fit_kwargs(x[:count], None if y is None else y[:count], batch_size)).history
+        return {k: float(v[-1]) for k, v in history.items()}, _weights_vector(model) - base
+
+    steps = []
+    for seed in seeds:  # one step per seed on one device; a noise-free model stops after two equal steps
+        steps.append(run(single, seed, batch_size)[1])
+        if len(steps) == 2 and _relative(steps[1], steps[0]) < 1e-6:
+            break
+    noisy = len(steps) > 2
+    epochs_single = [run(single, seed, n)[0] for seed in (seeds if noisy else seeds[:1])]
+    probe = inputs[:4] if not isinstance(inputs, tuple) else tuple(t[:4] for t in inputs)
+
+    def training_call(seed):  # from the same state: a call that also updates state (EMA codebooks) is not random
+        single.set_weights(w0)
+        _reset_seeds(single, seed)
+        return _flat_outputs(training_outputs(single, probe))
+
+    random_call = not np.array_equal(training_call(seeds[0]), training_call(seeds[1]))
+
+    report = {"name": name, "distribute": distribute, "noisy": noisy, "random_call": random_call}
+    with dist.strategy_scope(distribute) as strategy:
+        model = build()
+        report["replicas"] = dist.replica_count(strategy)
+        _, step = run(model, seeds[0], batch_size)
+        size, sizes = float(np.linalg.norm(step)), [float(np.linalg.norm(s)) for s in steps]
+        report.update(step_size=size, single_step_sizes=sizes, step_difference=_relative(step, steps[0]))
+        if not noisy:
+            if report["step_difference"] > 1e-4:
+                raise AssertionError(f"{name}: one SGD step under {distribute} differs from one device's by "
+                                     f"{report['step_difference']:.3g} (relative; at most 1e-4)")
+        elif not abs(size - np.mean(sizes)) <= max(4 * np.std(sizes), 0.1 * np.mean(sizes)):
+            raise AssertionError(f"{name}: one SGD step under {distribute} has size {size:.6g}; one device's over "
+                                 f"seeds {list(seeds)}: {[round(s, 6) for s in sizes]}")
+        epoch, _ = run(model, seeds[0], n)
+        report.update(epoch=epoch, epoch_single=epochs_single[0])
+        for key in epochs_single[0]:
+            values = [e[key] for e in epochs_single]
+            tolerance = 0.01 * max(abs(np.mean(values)), 1e-3) + 4 * float(np.std(values))
+            if not abs(epoch[key] - np.mean(values)) <= tolerance:
+                raise AssertionError(f"{name}: first-epoch {key} {epoch[key]:.6g} under {distribute}, "
+                                     f"{[round(v, 6) for v in values]} on one device (seeds {list(seeds)[:len(values)]})")
+        variables = list(model.weights) + _seed_states(model) + list(model.optimizer.variables)
+        for v in variables:
+            copies = dist.replica_values(v)
+            if any(not np.array_equal(copies[0], c) for c in copies[1:]):
+                raise AssertionError(f"{name}: the replicas' copies of {v.path} differ after training")
+        report["variables_checked"] = len(variables)
+        for generator in _seed_generators(model):
+            if isinstance(generator, dist.ReplicaSeedGenerator):
+                draws = dist.per_replica_call(lambda _: keras.random.normal((8,), seed=generator), probe, strategy)
+                if report["replicas"] > 1 and np.array_equal(draws[0], draws[1]):
+                    raise AssertionError(f"{name}: the replicas draw the same numbers from {generator.name}")
+        outs = dist.per_replica_call(lambda t: model(t, training=True), probe, strategy)
+        same = all(np.array_equal(_flat_outputs(outs[0]), _flat_outputs(o)) for o in outs[1:])
+        if random_call and same:
+            raise AssertionError(f"{name}: model(x, training=True) draws the same noise on every replica")
+        report["replica_noise_differs"] = not same
+    return report
+
+
+def multi_worker_run(weights_path, out_path, name="conv_vae", n=32, batch_size=16, seed=1, learning_rate=0.01):
+    """One worker of a ``MultiWorkerMirroredStrategy`` cluster (its ``TF_CONFIG`` in the environment): build the zoo
+    model ``name`` under the strategy, load the weights saved in ``weights_path`` (``.npz``, ``w0``, ``w1``, ...),
+    take one SGD step on the first global batch, then train one epoch from the same weights, and write the update,
+    the epoch's metrics and the final weights to ``out_path`` (``.npz``)."""
+    import keras
+
+    from keras_ae import zoo
+    from keras_ae.ops import distribute as dist
+
+    with dist.strategy_scope("multi-worker") as strategy:
+        entry = zoo.get_entry(name)
+        model = zoo.create(name, **entry.test_kwargs, optimizer=keras.optimizers.SGD(learning_rate))
+        saved = np.load(weights_path)
+        w0 = [saved[f"w{i}"] for i in range(len(saved.files))]
+        x, y, _ = make_check_data(model, entry.test_data, n=n)
+        base = np.concatenate([np.ravel(w).astype("float64") for w in w0])
+        results = {"replicas": np.array(strategy.num_replicas_in_sync)}
+        for key, count in (("step", batch_size), ("epoch", n)):
+            model.set_weights(w0)
+            _reset_seeds(model, seed)
+            history = model.fit(**fit_kwargs(x[:count], None if y is None else y[:count], batch_size)).history
+            results[f"{key}_update"] = _weights_vector(model) - base
+            results.update({f"{key}_{k}": np.array(v[-1]) for k, v in history.items()})
+        results["final"] = _weights_vector(model)
+    np.savez(out_path, **results)
+
+
+def training_outputs(model, inputs):
+    """``model(inputs, training=True)`` as numpy (a structure): one random draw where the model's call is random."""
+    import keras
+
+    return keras.tree.map_structure(lambda t: np.asarray(keras.ops.convert_to_numpy(t)), model(inputs, training=True))
+
+
 def _main(argv):
     if argv[:1] == ["reload"]:
         report = reload_check(argv[1], argv[2], float(argv[3]) if len(argv) > 3 else 1e-6)
@@ -289,7 +464,26 @@ def _main(argv):
             result["backend"] = keras.backend.backend()
             print("SMOKE " + json.dumps(result), flush=True)
         return status
-    print("usage: python -m keras_ae.testing reload MODEL.keras DATA.npz [ATOL] | smoke [NAME ...]", file=sys.stderr)
+    if argv[:1] == ["distributed"]:  # distributed DISTRIBUTE DEVICES [NAME ...]
+        from keras_ae.ops.distribute import simulate_devices
+
+        simulate_devices(int(argv[2]))
+        from keras_ae import zoo
+
+        status = 0
+        for name in argv[3:] or zoo.list_models():
+            try:
+                result = dict(check_distributed(name, argv[1]), ok=True)
+            except Exception as e:  # report every model, then fail
+                result = {"name": name, "ok": False, "error": f"{type(e).__name__}: {e}"[:2000]}
+                status = 1
+            print("DISTRIBUTED " + json.dumps(result), flush=True)
+        return status
+    if argv[:1] == ["multi-worker"]:  # multi-worker WEIGHTS.npz OUT.npz (TF_CONFIG in the environment)
+        multi_worker_run(argv[1], argv[2])
+        return 0
+    print("usage: python -m keras_ae.testing reload MODEL.keras DATA.npz [ATOL] | smoke [NAME ...] | "
+          "distributed mirrored|data-parallel DEVICES [NAME ...] | multi-worker WEIGHTS.npz OUT.npz", file=sys.stderr)
     return 2
 
 

@@ -191,3 +191,12 @@ def test_evaluate_errors_are_messages(tmp_path, capsys):
     vae.save(tmp_path / "vae.keras")
     assert cli.main(["evaluate", str(tmp_path / "vae.keras"), "--dataset", "digits", "--k", "0"]) == 2
     assert "--k" in capsys.readouterr().err
+
+
+def test_cli_choices_agree_with_the_package():
+    """The CLI repeats the distribution and precision names (so parsing imports no Keras); they must not drift."""
+    from keras_ae import precision
+    from keras_ae.ops import distribute
+
+    assert cli.DISTRIBUTIONS == distribute.DISTRIBUTIONS
+    assert cli.PRECISIONS == precision.PRECISIONS

@@ -36,7 +36,7 @@ def test_every_option_trains_and_reloads_in_a_fresh_process(name, option, value,
     reloaded = keras_ae.load_model(report["path"])
     layer_types = {type(l).__name__ for l in reloaded.encoder.layers + reloaded.decoder.layers}
     expected = {"padding": "Padding2D", "downsampling": {"max": "MaxPooling2D", "avg": "AveragePooling2D"}.get(value),
-                "upsampling": "UpSampling2D", "norm": {"batch": "BatchNormalization", "layer": "LayerNormalization",
+                "upsampling": "UpSampling2D", "norm": {"batch": "SyncBatchNormalization", "layer": "LayerNormalization",
                                                        "weight": "WeightNormalization"}.get(value),
                 "block": "Add"}[option]
     assert expected in layer_types

@@ -21,7 +21,7 @@ COMBINATIONS = [
 # the layer each value leaves in the saved networks
 LAYER_OF = {"reflect": "Padding2D", "circular": "Padding2D", "avg": "AveragePooling2D", "max": "MaxPooling2D",
             "nearest": "UpSampling2D", "bilinear": "UpSampling2D", "layer": "LayerNormalization",
-            "weight": "WeightNormalization", "batch": "BatchNormalization", "residual": "Add"}
+            "weight": "WeightNormalization", "batch": "SyncBatchNormalization", "residual": "Add"}
 # in a GAN the options split between the two networks
 GAN_NETWORK = {"downsampling": "discriminator", "norm": "discriminator", "upsampling": "generator",
                "generator_norm": "generator"}
@@ -83,14 +83,14 @@ DEFAULT_GRAPHS = {
         "decoder": (878273, ["InputLayer", "Dense", "Dense", "Reshape", "Conv2DTranspose", "Conv2DTranspose",
                              "Conv2DTranspose"]),
     },
-    "dcgan": {
-        "generator": (558849, ["InputLayer", "Dense", "BatchNormalization", "LeakyReLU", "Reshape", "Conv2DTranspose",
-                               "BatchNormalization", "LeakyReLU", "Conv2DTranspose"]),
+    "dcgan": {  # SyncBatchNormalization: BatchNormalization with the global batch's statistics under tf.distribute
+        "generator": (558849, ["InputLayer", "Dense", "SyncBatchNormalization", "LeakyReLU", "Reshape", "Conv2DTranspose",
+                               "SyncBatchNormalization", "LeakyReLU", "Conv2DTranspose"]),
         "discriminator": (138561, ["InputLayer", "Conv2D", "LeakyReLU", "Conv2D", "LeakyReLU", "Flatten", "Dense"]),
     },
     "conditional_gan": {
-        "generator": (621569, ["InputLayer", "InputLayer", "Concatenate", "Dense", "BatchNormalization", "LeakyReLU",
-                               "Reshape", "Conv2DTranspose", "BatchNormalization", "LeakyReLU", "Conv2DTranspose"]),
+        "generator": (621569, ["InputLayer", "InputLayer", "Concatenate", "Dense", "SyncBatchNormalization", "LeakyReLU",
+                               "Reshape", "Conv2DTranspose", "SyncBatchNormalization", "LeakyReLU", "Conv2DTranspose"]),
         "discriminator": (210929, ["InputLayer", "InputLayer", "LabelToImage", "Concatenate", "Conv2D", "LeakyReLU",
                                    "Conv2D", "LeakyReLU", "Flatten", "Dense", "Dense", "Dot", "Add"]),
     },
@@ -150,11 +150,11 @@ def test_wgan_gp_refuses_a_batch_normalized_critic():
         zoo.wgan_gp(**tiny("wgan_gp", norm="batch"))
     # the generator may keep batch norm, and the critic may take layer norm
     model = zoo.wgan_gp(**tiny("wgan_gp", norm="layer", generator_norm="batch"))
-    assert not any(type(l).__name__ == "BatchNormalization" for l in model.discriminator.layers)
+    assert not any(type(l).__name__ == "SyncBatchNormalization" for l in model.discriminator.layers)
     assert any(type(l).__name__ == "LayerNormalization" for l in model.discriminator.layers)
     # DCGAN's discriminator may use batch norm (as in Radford et al.)
     dcgan = zoo.dcgan(**tiny("dcgan", norm="batch"))
-    assert any(type(l).__name__ == "BatchNormalization" for l in dcgan.discriminator.layers)
+    assert any(type(l).__name__ == "SyncBatchNormalization" for l in dcgan.discriminator.layers)
 
 
 @pytest.mark.parametrize(

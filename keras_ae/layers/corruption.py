@@ -3,7 +3,8 @@
 Each layer is identity when called with ``training`` false (so inference is deterministic), corrupts when
 ``training=True``, and corrupts always when built with ``always=True`` or through ``layer.corrupt(x)``
 (for evaluation: measure how well a model restores corrupted test images). Randomness comes from a seeded
-``keras.random.SeedGenerator`` held by the layer.
+``keras.random.SeedGenerator`` held by the layer (a :class:`~keras_ae.ops.distribute.ReplicaSeedGenerator`: each
+replica of a ``tf.distribute`` strategy corrupts its share of the batch with its own draws).
 
 Images are ``(batch, H, W, C)``; :class:`GaussianNoise` and :class:`PixelRemoval` also take any other shape
 (2-D point clouds ``(batch, 2)``, flat vectors).
@@ -18,6 +19,7 @@ import numpy as np
 from keras import ops
 
 from keras_ae.errors import InvalidArgumentError, check_positive_int, unknown_name_message
+from keras_ae.ops.distribute import ReplicaSeedGenerator
 from keras_ae.serialization import register_serializable
 
 
@@ -39,7 +41,7 @@ class Corruption(keras.layers.Layer):
         super().__init__(**kwargs)
         self.always = bool(always)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)  # each tf.distribute replica draws its own
 
     def corrupt(self, x):  # pragma: no cover - overridden
         raise NotImplementedError

@@ -429,12 +429,15 @@ class AutoregressiveLayer(FlowLayer):
         """The MADE output ``(batch, params_per_dim * dim)``, parameter-major: unit ``p * dim + i`` is parameter
         ``p`` of dimension ``i`` and depends only on the dimensions before ``i`` (and on ``context``)."""
         context = self._check_context(x, context)
-        h = x
+        # in the compute dtype, whether called through __call__ (autocast) or directly by a chain (inside a model's
+        # autocast scope, where the weights read in the model's dtype, or outside any)
+        h = ops.cast(x, self.compute_dtype)
         last = len(self._masks) - 1
         for i, (k, b, m) in enumerate(zip(self.kernels, self.biases, self._masks)):
+            k, b = ops.cast(k, h.dtype), ops.cast(b, h.dtype)
             h = ops.matmul(h, k * ops.convert_to_tensor(m, dtype=h.dtype)) + b
             if i == 0 and context is not None:
-                h = h + ops.matmul(context, ops.cast(self.context_kernel, h.dtype))
+                h = h + ops.matmul(ops.cast(context, h.dtype), ops.cast(self.context_kernel, h.dtype))
             if i < last:
                 h = self._act(h)
         return h
@@ -466,10 +469,12 @@ class MaskedAutoregressive(AutoregressiveLayer):
         return shift, soft_clamp(raw, self.scale_clamp)
 
     def inverse(self, x):
+        x = ops.cast(x, self.compute_dtype)
         shift, a = self._shift_log_scale(x)
         return (x - shift) * ops.exp(-a), -sum_except_batch(a)
 
     def _forward(self, z):
+        z = ops.cast(z, self.compute_dtype)
         x = ops.zeros_like(z)
         a = None
         for _ in range(self.dim):

@@ -1,12 +1,40 @@
-"""Weight normalization (Salimans & Kingma): ``w = g * v / ||v||``, as a wrapper (Keras 3 has none)."""
+"""Normalization layers Keras 3 does not have as such: weight normalization (Salimans & Kingma), ``w = g * v / ||v||``,
+as a wrapper, and batch normalization whose statistics are the global batch's on every backend and strategy."""
 
-__all__ = ["WeightNormalization"]
+__all__ = ["WeightNormalization", "SyncBatchNormalization"]
 
 import keras
 from keras import ops
 
 from keras_ae.errors import InvalidArgumentError
+from keras_ae.ops.distribute import synchronize_batch_statistics
 from keras_ae.serialization import register_serializable
+
+
+@register_serializable
+class SyncBatchNormalization(keras.layers.BatchNormalization):
+    """``keras.layers.BatchNormalization`` whose training statistics are those of the global batch, everywhere.
+
+    Under a ``tf.distribute`` strategy with more than one replica the batch moments are all-reduced over the
+    replicas (Keras' ``synchronized=True``), so the normalization and the moving statistics equal what one device
+    computes from the same global batch, and every replica holds the same moving statistics. On one device, under
+    JAX's ``DataParallel`` (whose batch axis is global already) and on torch it is the plain layer. Whether to
+    synchronize is decided when the layer is called, not saved: a model saved under a strategy loads on every
+    backend (Keras refuses ``synchronized=True`` outside TensorFlow). Takes BatchNormalization's arguments.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.pop("synchronized", None)  # decided per call, see above
+        super().__init__(**kwargs)
+
+    def call(self, inputs, training=None, mask=None):
+        self.synchronized = synchronize_batch_statistics()
+        return super().call(inputs, training=training, mask=mask)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("synchronized", None)
+        return config
 
 _SUPPORTED = (keras.layers.Dense, keras.layers.Conv2D, keras.layers.Conv2DTranspose)
 
@@ -48,12 +76,14 @@ class WeightNormalization(keras.layers.Wrapper):
         self.built = True
 
     def normalized_kernel(self):
-        v = self.layer.kernel
+        """``g * v / ||v||``, computed in float32 (a half-precision sum of squares underflows for small weights and
+        overflows for large kernels) and returned in the compute dtype."""
+        v = ops.cast(self.layer.kernel, "float32")
         axes = self._norm_axes()
         norm = ops.sqrt(ops.sum(ops.square(v), axis=axes, keepdims=True) + 1e-12)
         shape = [1] * len(v.shape)
         shape[self._output_axis()] = -1
-        return ops.reshape(self.g, shape) * v / norm
+        return ops.cast(ops.reshape(ops.cast(self.g, "float32"), shape) * v / norm, self.compute_dtype)
 
     def call(self, inputs):
         layer, w = self.layer, self.normalized_kernel()

@@ -13,6 +13,7 @@ import numpy as np
 from keras import ops
 
 from keras_ae.errors import InvalidArgumentError, check_non_negative, check_positive_int
+from keras_ae.ops.distribute import cross_replica_concat, cross_replica_sum
 from keras_ae.serialization import register_serializable
 
 
@@ -21,10 +22,11 @@ def codebook_statistics(indices, num_embeddings):
 
     Perplexity is ``exp(entropy)`` of the empirical code distribution (``num_embeddings`` when
     every code is used equally, 1 when one code takes everything); ``share_in_use`` is the share of
-    the codebook that occurs at least once.
+    the codebook that occurs at least once. Under a ``tf.distribute`` strategy the counts are pooled over the
+    replicas: the statistics are the global batch's.
     """
     flat = ops.reshape(ops.cast(indices, "int32"), (-1,))
-    counts = ops.sum(ops.one_hot(flat, num_embeddings, dtype="float32"), axis=0)
+    counts = cross_replica_sum(ops.sum(ops.one_hot(flat, num_embeddings, dtype="float32"), axis=0))
     probs = counts / ops.maximum(ops.sum(counts), 1.0)
     entropy = -ops.sum(probs * ops.log(ops.maximum(probs, 1e-12)))
     share = ops.mean(ops.cast(counts > 0, "float32"))
@@ -53,10 +55,17 @@ class VectorQuantizer(keras.layers.Layer):
             variables inside ``call``).
         seed: seed of the random choice of encoder outputs for re-initialised codes.
 
-    ``call(z, training=None, return_indices=False)`` returns the straight-through quantized tensor
-    (numerically the chosen codes), and with ``return_indices=True`` also the int32 code indices (the
+    Under a ``tf.distribute`` strategy the EMA update uses the counts and sums of the *global* batch (summed over
+    the replicas) and re-initialised codes are picked from the global batch with the same draw on every replica, so
+    every replica holds the same codebook, equal to the one a single device computes from the same batch (and the
+    saved model has it). Under JAX's ``DataParallel`` the batch is global already.
+
+    ``call(z, training=None, return_indices=False, update_codebook=True)`` returns the straight-through quantized
+    tensor (numerically the chosen codes), and with ``return_indices=True`` also the int32 code indices (the
     input's shape without its last axis); ``compute_output_shape`` and ``compute_output_spec`` declare both.
-    It adds ``codebook_loss + beta * commitment_loss`` (without the codebook term when ``ema=True``).
+    It adds ``codebook_loss + beta * commitment_loss`` (:meth:`vq_loss`; without the codebook term when
+    ``ema=True``). With ``training=True`` it updates the EMA codebook, unless ``update_codebook=False`` (then the
+    caller runs :meth:`update_codebook`).
 
     The quantized tensor is float32 under every dtype policy, as declared: it is numerically the float32
     codebook rows, and the losses computed from it stay exact (a half-precision layer after it casts it
@@ -149,8 +158,8 @@ class VectorQuantizer(keras.layers.Layer):
     def _ema_update(self, flat, indices):
         flat = ops.stop_gradient(flat)
         onehot = ops.one_hot(indices, self.num_embeddings, dtype="float32")
-        counts = ops.sum(onehot, axis=0)
-        sums = ops.matmul(ops.transpose(onehot), flat)
+        counts = cross_replica_sum(ops.sum(onehot, axis=0))  # the global batch's statistics, on every replica
+        sums = cross_replica_sum(ops.matmul(ops.transpose(onehot), flat))
         d = self.decay
         cluster = self.ema_cluster_size * d + (1.0 - d) * counts
         embed_sum = self.ema_embed_sum * d + (1.0 - d) * sums
@@ -159,6 +168,8 @@ class VectorQuantizer(keras.layers.Layer):
         smoothed = (cluster + self.epsilon) / (n + k * self.epsilon) * n
         embeddings = embed_sum / smoothed[:, None]
         if self.dead_code_threshold > 0:
+            # candidates from the global batch, picked with one draw shared by the replicas (a mirrored generator)
+            flat = cross_replica_concat(flat)
             rows = ops.shape(flat)[0]
             u = keras.random.uniform((self.num_embeddings,), seed=self.seed_generator)
             pick = ops.cast(ops.floor(u * ops.cast(rows, "float32")), "int32")
@@ -174,19 +185,38 @@ class VectorQuantizer(keras.layers.Layer):
         self.embeddings.assign(ops.cast(ops.stop_gradient(embeddings), self.embeddings.dtype))
 
     # ----- forward ----------------------------------------------------------------------------
-    def call(self, inputs, training=None, return_indices=False):
+    def vq_loss(self, z, codes):
+        """``beta * ||z - sg[e]||^2`` (plus ``||sg[z] - e||^2`` without EMA), summed per example and averaged over
+        the batch (float32): the loss this layer adds, from encoder outputs ``z`` and their codebook rows ``codes``
+        (``lookup(indices)``, through which the codebook term reaches the codebook)."""
+        z = ops.cast(z, "float32")
+        batch = ops.cast(ops.shape(z)[0], "float32")
+        loss = self.beta * ops.sum(ops.square(z - ops.stop_gradient(codes))) / batch
+        if not self.ema:
+            loss = loss + ops.sum(ops.square(ops.stop_gradient(z) - codes)) / batch
+        return loss
+
+    def update_codebook(self, z, indices):
+        """The EMA update of the codebook from encoder outputs ``z`` and their code ``indices`` (``ema=True``).
+
+        ``call(z, training=True)`` runs it; a model that calls the layer with ``update_codebook=False`` runs it
+        itself, after reading its losses: under a ``tf.distribute`` strategy the update all-reduces the replicas'
+        statistics, and replicas share each layer's list of added losses (see
+        :meth:`keras_ae.models.Autoencoder.extra_losses`).
+        """
+        if not self.ema:
+            raise ValueError("update_codebook is the EMA update: this VectorQuantizer has ema=False (its codebook is "
+                             "trained by gradients).")
+        self._ema_update(self._flatten(z), ops.reshape(ops.cast(indices, "int32"), (-1,)))
+
+    def call(self, inputs, training=None, return_indices=False, update_codebook=True):
         z = ops.cast(inputs, "float32")
         flat = self._flatten(z)
         indices_flat = self.nearest(flat)
         indices = ops.reshape(indices_flat, ops.shape(z)[:-1])
         quantized = self.lookup(indices)
-        batch = ops.cast(ops.shape(z)[0], "float32")
-        commitment = ops.sum(ops.square(z - ops.stop_gradient(quantized))) / batch
-        loss = self.beta * commitment
-        if not self.ema:
-            loss = loss + ops.sum(ops.square(ops.stop_gradient(z) - quantized)) / batch
-        self.add_loss(loss)
-        if training and self.ema:
+        self.add_loss(self.vq_loss(z, quantized))
+        if training and self.ema and update_codebook:
             self._ema_update(flat, indices_flat)
         # straight-through estimator: forward value = codes, gradient = identity to the encoder
         out = z + ops.stop_gradient(quantized - z)
@@ -194,12 +224,12 @@ class VectorQuantizer(keras.layers.Layer):
             return out, indices
         return out
 
-    def compute_output_shape(self, input_shape, return_indices=False):
+    def compute_output_shape(self, input_shape, return_indices=False, update_codebook=True):
         if return_indices:
             return tuple(input_shape), tuple(input_shape[:-1])
         return tuple(input_shape)
 
-    def compute_output_spec(self, inputs, training=None, return_indices=False):
+    def compute_output_spec(self, inputs, training=None, return_indices=False, update_codebook=True):
         shape = self.compute_output_shape(inputs.shape, return_indices=return_indices)
         if return_indices:
             return keras.KerasTensor(shape[0], dtype="float32"), keras.KerasTensor(shape[1], dtype="int32")

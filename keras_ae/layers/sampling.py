@@ -7,12 +7,14 @@ from keras import ops
 
 from keras_ae import losses
 from keras_ae.errors import check_non_negative
+from keras_ae.ops.distribute import ReplicaSeedGenerator
 from keras_ae.serialization import register_serializable
 
 
 @register_serializable
 class GaussianSampling(keras.layers.Layer):
-    """``z = mu + exp(logvar / 2) * eps``, ``eps ~ N(0, I)`` from a seeded ``keras.random`` generator.
+    """``z = mu + exp(logvar / 2) * eps``, ``eps ~ N(0, I)`` from a seeded ``keras.random`` generator (a
+    :class:`~keras_ae.ops.distribute.ReplicaSeedGenerator`: each replica of a ``tf.distribute`` strategy draws its own).
 
     Called on ``[z_mean, z_log_var]``. In training it samples; with ``training=False`` it returns
     ``z_mean`` so that inference is deterministic. Each call adds ``kl_weight * mean_batch KL(q || N(0, I))``
@@ -23,7 +25,7 @@ class GaussianSampling(keras.layers.Layer):
         super().__init__(**kwargs)
         self.kl_weight = check_non_negative("kl_weight", kl_weight)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)  # each tf.distribute replica draws its own noise
 
     def sample(self, z_mean, z_log_var):
         """Draw ``z`` by reparameterization, always stochastic and without adding a loss."""

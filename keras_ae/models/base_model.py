@@ -15,6 +15,7 @@ import os
 import keras
 import numpy as np
 
+from keras_ae import precision
 from keras_ae.data import checks
 from keras_ae.errors import (InvalidArgumentError, InvalidDataError, ModelStateError, check_fraction,
                              check_optional_positive_int, check_positive_int, describe_value, warn_renamed)
@@ -79,6 +80,33 @@ class KerasAEModel(keras.Model):
 
     # Completes "... use {labels_hint}" in the message for unexpected labels (e.g. the family's conditional model).
     labels_hint = None
+
+    # ----- mixed precision ----------------------------------------------------------------------
+    @property
+    def loss_magnitude(self):
+        """How many times larger than a loss averaged over the elements of an example the training loss and its
+        gradients are: the number of elements of an example for a likelihood, which sums over them (nats per
+        example); 1 for a loss that averages them. Sets :attr:`initial_loss_scale`."""
+        return float(np.prod(self.input_shape))
+
+    @property
+    def initial_loss_scale(self):
+        """The initial loss scale under ``mixed_float16``: Keras' ``2**15`` over :attr:`loss_magnitude` (see
+        :mod:`keras_ae.precision`)."""
+        return precision.initial_loss_scale(self.loss_magnitude)
+
+    def compile(self, optimizer="rmsprop", *args, auto_scale_loss=True, **kwargs):
+        """``keras.Model.compile``; under the ``mixed_float16`` policy the optimizer is wrapped in a
+        ``LossScaleOptimizer`` starting at :attr:`initial_loss_scale` (Keras' own wrapping would start at ``2**15``)."""
+        if auto_scale_loss and optimizer is not None and self.dtype_policy.name == "mixed_float16":
+            optimizer = precision.loss_scale_optimizer(optimizer, self.initial_loss_scale)
+        return super().compile(optimizer, *args, auto_scale_loss=auto_scale_loss, **kwargs)
+
+    def compile_from_config(self, config):
+        # What Keras' Trainer does, which it skips (with a warning) for a model that overrides compile().
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if getattr(self, "optimizer", None) is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
 
     def _missing_labels_error(self):
         return InvalidDataError(

@@ -27,6 +27,7 @@ direction = "min"                      # min | max (default: the family objectiv
 max_trials = 6
 epochs = 5                             # per trial (hyperband: max_epochs instead)
 seed = 0
+distribute = "none"                    # each trial on several devices: mirrored (TensorFlow) | data-parallel (JAX)
 
 [options]                              # the family's recipe options (e.g. a GAN's fid_samples)
 ```
@@ -57,14 +58,14 @@ SCHEMA = {
     "tuner": {"type": str, "objective": str, "direction": str, "max_trials": int, "epochs": int, "seed": int,
               "executions_per_trial": int, "use_defaults": bool, "max_epochs": int, "factor": int,
               "hyperband_iterations": int, "num_initial_points": int, "max_consecutive_failed_trials": int,
-              "reproduce_passes": int},
+              "reproduce_passes": int, "distribute": str},
 }
 DEFAULTS = {
     "data": {"train_split": "train", "validation_split": "test", "batch_size": 128, "data_dir": ""},
     "tuner": {"type": "random", "objective": "", "direction": "", "max_trials": 10, "epochs": 5, "seed": 0,
               "executions_per_trial": 1, "use_defaults": True, "max_epochs": 10, "factor": 3,
               "hyperband_iterations": 1, "num_initial_points": 0, "max_consecutive_failed_trials": 3,
-              "reproduce_passes": 5},
+              "reproduce_passes": 5, "distribute": "none"},
 }
 TUNER_DIR = "tuner"
 PROJECT = "search"
@@ -149,6 +150,11 @@ def parse_job(text, source="<job>"):
         value = tuner.get(key, data.get(key))
         if value is not None and value < 1:
             raise JobError(f"{source}: {key} must be >= 1; received {value!r}.")
+    from keras_ae.ops.distribute import DISTRIBUTIONS
+
+    if tuner["distribute"] not in DISTRIBUTIONS:
+        raise JobError(f"{source}: [tuner] distribute must be one of {', '.join(map(repr, DISTRIBUTIONS))}; "
+                       f"received {tuner['distribute']!r}.")
     if tuner["factor"] < 2:
         raise JobError(f"{source}: [tuner] factor must be >= 2; received {tuner['factor']!r}.")
     job = Job(
@@ -285,11 +291,16 @@ def make_tuner(prepared, out, overwrite=False):
     """The KerasTuner tuner of the job (its directory lives in ``out/tuner``), recording trial events."""
     import keras_tuner as kt
 
+    from keras_ae.ops.distribute import get_strategy
     from keras_ae.tuning.recording import recording_tuner_class
 
     job = prepared.job
     t = job.tuner
+    # KerasTuner's distribution_strategy: every trial's model is built and trained under the tf.distribute strategy.
+    # (JAX's DataParallel is not a tf.distribute strategy: search() sets it globally instead.)
+    strategy = get_strategy(t["distribute"]) if t["distribute"] in ("mirrored", "multi-worker") else None
     common = dict(
+        distribution_strategy=strategy,
         hypermodel=prepared.hypermodel,
         objective=kt.Objective(job.objective, job.direction),
         directory=tuner_directory(out),
@@ -316,7 +327,11 @@ def make_tuner(prepared, out, overwrite=False):
 
 def search(prepared, out, overwrite=False, verbose=1):
     """Run (or continue) the search in this process; in distributed mode this is the chief's or a worker's part."""
+    from keras_ae.ops.distribute import strategy_scope
+
     tuner = make_tuner(prepared, out, overwrite=overwrite)
     args, kwargs = prepared.fit_args()
-    tuner.search(*args, verbose=verbose, **kwargs)
+    with strategy_scope(prepared.job.tuner["distribute"] if prepared.job.tuner["distribute"] == "data-parallel"
+                        else "none"):
+        tuner.search(*args, verbose=verbose, **kwargs)
     return tuner

@@ -10,6 +10,7 @@ import importlib
 import inspect
 import pkgutil
 
+from keras_ae import precision
 from keras_ae.errors import ArgumentTypeError, InvalidArgumentError, describe_value, unknown_name_message
 
 MODELS_PACKAGE = "keras_ae.models"
@@ -45,8 +46,36 @@ def discover(package=MODELS_PACKAGE, suffix="_zoo"):
     return names
 
 
+DTYPE_DOC = ("dtype: the dtype policy the model is built with, like a Keras layer's ``dtype`` (``\"float32\"``, "
+             "``\"mixed_bfloat16\"``, ``\"mixed_float16\"`` or a ``keras.DTypePolicy``; ``None``: the global policy); "
+             "saved in the model's config. Under ``mixed_float16`` the optimizer is loss-scaled.")
+
+
+def accepts_dtype(fn):
+    """``fn`` with a keyword argument ``dtype``: the dtype policy every layer it builds takes (networks and model,
+    through :func:`keras_ae.precision.policy_scope`). Added by :func:`register` to every zoo constructor."""
+    signature = inspect.signature(fn)
+    if "dtype" in signature.parameters:
+        return fn
+
+    @functools.wraps(fn)
+    def constructor(*args, dtype=None, **kwargs):
+        with precision.policy_scope(dtype):
+            return fn(*args, **kwargs)
+
+    params = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    params.append(inspect.Parameter("dtype", inspect.Parameter.KEYWORD_ONLY, default=None))
+    params += [p for p in signature.parameters.values() if p.kind is p.VAR_KEYWORD]
+    constructor.__signature__ = signature.replace(parameters=params)
+    doc = fn.__doc__ or ""
+    line = "\n        " + DTYPE_DOC
+    at = doc.find("\n\n    Example:")
+    constructor.__doc__ = doc[:at] + line + doc[at:] if at >= 0 else doc + line
+    return constructor
+
+
 def register(family, test_kwargs=None, test_data="images"):
-    """Register a zoo constructor under its function name.
+    """Register a zoo constructor under its function name; it also accepts ``dtype=`` (:func:`accepts_dtype`).
 
     The registered (and returned) constructor first checks the arguments every constructor shares
     (:data:`keras_ae.zoo.common.COMMON_ARGUMENTS`: ``learning_rate``, ``optimizer``, ``activation``, ``latent_dim``,
@@ -64,8 +93,9 @@ def register(family, test_kwargs=None, test_data="images"):
 
     def decorator(fn):
         name = fn.__name__
-        if name in _REGISTRY and _REGISTRY[name].fn.__wrapped__ is not fn:
+        if name in _REGISTRY and inspect.unwrap(_REGISTRY[name].fn) is not inspect.unwrap(fn):
             raise InvalidArgumentError(f"A zoo model named {name!r} is already registered.")
+        fn = accepts_dtype(fn)
         doc = inspect.getdoc(fn) or ""
 
         @functools.wraps(fn)  # same name, docstring and signature (inspect follows __wrapped__)

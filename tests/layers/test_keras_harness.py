@@ -116,6 +116,7 @@ CASES = {
         dict(init={"mask": "checkerboard", "hidden": (4,), "bins": 4}, shape=(2, 4, 4, 2), out=((2, 4, 4, 2), (2,))),
     ],
     "Squeeze": [dict(init={}, shape=(2, 4, 4, 1), out=((2, 2, 2, 4), (2,)))],
+    "SyncBatchNormalization": [dict(init={"momentum": 0.9}, shape=(2, 4, 4, 3), out=(2, 4, 4, 3))],
     "VectorQuantizer": [
         dict(init={"num_embeddings": 4, "embedding_dim": 3, "ema": True, "dead_code_threshold": 0.5, "seed": 0},
              shape=(2, 2, 2, 3), out=(2, 2, 2, 3), losses=1),

@@ -11,6 +11,7 @@ from keras_ae.data import checks
 from keras_ae.errors import InvalidDataError, check_choice, check_positive, check_positive_int
 from keras_ae.models.base_model import KerasAEModel
 from keras_ae.ops.arrays import batched, check_codes, dataset_arrays, is_tf_dataset, to_numpy
+from keras_ae.ops.distribute import scale_loss_for_distribution
 from keras_ae.serialization import register_serializable
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -57,6 +58,12 @@ class Autoencoder(KerasAEModel):
         return (0.0, 1.0) if self.likelihood == "bernoulli" else None
 
     value_range_hint = "for a Bernoulli likelihood (or build the model with likelihood='gaussian')"
+
+    @property
+    def loss_magnitude(self):
+        """The likelihood sums over the pixels; a Gaussian one also divides squared errors by ``sigma**2``."""
+        pixels = float(np.prod(self.input_shape))
+        return pixels if self.likelihood == "bernoulli" else pixels / min(self.sigma, 1.0) ** 2
 
     # ----- likelihood ---------------------------------------------------------------------
     def link(self, decoder_output):
@@ -105,9 +112,16 @@ class Autoencoder(KerasAEModel):
         out = self._decode(z, condition, training)
         return {"reconstruction": self.link(out), "decoder_output": out, "z": z}
 
-    def extra_losses(self):
-        """Losses added by layers (``add_loss``: KL terms, activity penalties, regularizers)."""
-        return sum(self.losses)
+    def extra_losses(self, exclude=()):
+        """Losses added by layers (``add_loss``: KL terms, activity penalties, regularizers), less those added by the
+        layers in ``exclude`` (whose terms the model computes itself from its outputs).
+
+        Read them before any cross-replica operation of the step: under a ``tf.distribute`` strategy the replicas
+        share each layer's list of added losses, and at an all-reduce (a synchronized batch norm, an EMA update)
+        another replica's call may clear or extend it.
+        """
+        skip = {id(t) for layer in exclude for t in layer.losses}
+        return sum(t for t in self.losses if id(t) not in skip)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         images, _ = self.split_inputs(x)
@@ -116,7 +130,8 @@ class Autoencoder(KerasAEModel):
         self.mse_tracker.update_state(
             losses.squared_error(images, y_pred["reconstruction"]), sample_weight=sample_weight
         )
-        return losses.weighted_mean(rec, sample_weight) + self.extra_losses()
+        # per replica, divided by the number of replicas (as Keras' own losses): the update is the single-device one
+        return scale_loss_for_distribution(losses.weighted_mean(rec, sample_weight) + self.extra_losses())
 
     # ----- user methods (numpy in, numpy out, batched) ------------------------------------
     def _arrays(self, x, condition=None, argument="x"):

@@ -22,6 +22,7 @@ from keras_ae.layers.corruption import Corruption
 from keras_ae.models.autoencoder.autoencoder_model import Autoencoder
 from keras_ae.ops.arrays import batched
 from keras_ae.ops.autodiff import jacobian_frobenius_sq
+from keras_ae.ops.distribute import scale_loss_for_distribution
 from keras_ae.serialization import register_serializable
 
 
@@ -140,13 +141,13 @@ class ContractiveAutoencoder(Autoencoder):
         return ops.cast(jacobian_frobenius_sq(lambda a: self.encoder(a, training=training), images), "float32")
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        loss = super().compute_loss(x, y, y_pred, sample_weight, training)
+        loss = super().compute_loss(x, y, y_pred, sample_weight, training)  # already scaled per replica
         images, _ = self.split_inputs(x)
         penalty = self.jacobian_penalty(images, y_pred["z"], training=training)
         self.contractive_tracker.update_state(penalty, sample_weight=sample_weight)
         if not self.contraction:
             return loss
-        return loss + self.contraction * losses.weighted_mean(penalty, sample_weight)
+        return loss + scale_loss_for_distribution(self.contraction * losses.weighted_mean(penalty, sample_weight))
 
     def get_config(self):
         config = super().get_config()

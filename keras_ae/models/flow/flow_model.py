@@ -32,6 +32,7 @@ from keras_ae.layers.flows import ActNorm, FlowLayer, build_chain, chain_forward
 from keras_ae.models.base_model import KerasAEModel
 from keras_ae.ops.arrays import batched, check_output_memory, dataset_arrays, is_tf_dataset, to_numpy
 from keras_ae.ops.backend_call import TorchSafeForward
+from keras_ae.ops.distribute import ReplicaSeedGenerator, scale_loss_for_distribution
 from keras_ae.serialization import register_serializable
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -89,7 +90,7 @@ class Flow(TorchSafeForward, KerasAEModel):
             raise InvalidArgumentError(f"`logit_alpha` must lie in [0, 0.5); received {logit_alpha!r}.")
         self.seed = seed
         self.eval_seed = int(eval_seed)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)  # dequantization noise: each replica draws its own
         self.nll_tracker = keras.metrics.Mean(name="nll")
         self.bpd_tracker = keras.metrics.Mean(name="bits_per_dim") if dequantize else None
         self._chain_built = False
@@ -113,6 +114,12 @@ class Flow(TorchSafeForward, KerasAEModel):
 
     value_range_hint = "for an image flow, which dequantizes 8-bit pixels scaled to [0, 1]"
     deprecated_attributes = ("image_shape", "event_shape")
+
+    @property
+    def input_dtype(self):
+        """float32 under every policy: the density is that of the data as given (Keras would cast the inputs of a
+        half-precision model to its compute dtype first); the flow layers compute in the policy's dtype."""
+        return "float32"
 
     @property
     def event_size(self):
@@ -244,7 +251,7 @@ class Flow(TorchSafeForward, KerasAEModel):
             loss = ops.sum(nll * w) / ops.maximum(ops.sum(w), 1e-12)
         else:
             loss = ops.mean(nll)
-        return loss + sum(self.losses)
+        return scale_loss_for_distribution(loss + sum(self.losses))  # per replica (see keras_ae.ops.distribute)
 
     # ----- user API ----------------------------------------------------------------------------
     def log_prob(self, x, batch_size=256):

@@ -16,6 +16,7 @@ from keras_ae.models.base_model import KerasAEModel
 from keras_ae.models.gan.gan_trainer import AdversarialTrainer
 from keras_ae.ops.arrays import batched, check_codes, check_output_memory, to_numpy
 from keras_ae.ops.autodiff import input_gradient
+from keras_ae.ops.distribute import ReplicaSeedGenerator
 from keras_ae.serialization import register_serializable
 
 GAN_LOSSES = ("non_saturating", "minimax")
@@ -78,7 +79,7 @@ class GAN(AdversarialTrainer, KerasAEModel):
             data_range = (lo, hi)
         self.data_range = data_range
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)  # latents (and WGAN-GP mixing): one draw per replica
         self._check_networks()
         self._trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names()}
         self.built = True
@@ -94,6 +95,11 @@ class GAN(AdversarialTrainer, KerasAEModel):
     @property
     def value_range(self):
         return self.data_range
+
+    @property
+    def loss_magnitude(self):
+        """The players' losses are batch means of one logit per example: Keras' initial loss scale suits them."""
+        return 1
 
     @property
     def latent_dim(self):
@@ -257,6 +263,7 @@ class WGANGP(GAN):
     def gradient_penalty(self, real, fake):
         shape = [ops.shape(real)[0]] + [1] * (len(real.shape) - 1)
         alpha = keras.random.uniform(shape, 0.0, 1.0, seed=self.seed_generator)
+        real, fake = ops.cast(real, "float32"), ops.cast(fake, "float32")  # fake is in the compute dtype
         mixed = alpha * real + (1.0 - alpha) * fake
         grads = input_gradient(lambda t: self.discriminator(t, training=True), mixed)
         grads = ops.reshape(ops.cast(grads, "float32"), (ops.shape(grads)[0], -1))

@@ -13,7 +13,7 @@ import keras
 
 from keras_ae import networks
 from keras_ae.errors import InvalidArgumentError, check_choice, check_positive_int
-from keras_ae.layers.normalization import WeightNormalization
+from keras_ae.layers.normalization import SyncBatchNormalization, WeightNormalization
 from keras_ae.networks import NORMS, check_conv_stack, check_image_shape, check_options
 
 
@@ -77,7 +77,7 @@ def gan_options(padding, downsampling, upsampling, norm, generator_norm, block, 
 def _normalize(h, norm, suffix):
     """Batch or layer normalization after a layer (weight normalization wraps the layer instead)."""
     if norm == "batch":
-        return keras.layers.BatchNormalization(name=f"bn{suffix}")(h)
+        return SyncBatchNormalization(name=f"bn{suffix}")(h)
     if norm == "layer":
         return keras.layers.LayerNormalization(name=f"ln{suffix}")(h)
     return h

@@ -19,6 +19,11 @@ A model using :class:`AdversarialTrainer` implements two objectives, each return
 
 and sets ``n_critic`` (the number of discriminator/critic updates per generator update). Gradients of a network's
 output with respect to its *input* (the WGAN-GP penalty) come from :func:`keras_ae.ops.autodiff.input_gradient`.
+
+Each player differentiates ``optimizer.scale_loss(scale_loss_for_distribution(loss))``: its loss divided by the
+number of ``tf.distribute`` replicas (whose gradients the optimizer sums, as for Keras' own losses) and multiplied by
+the optimizer's loss scale (a ``LossScaleOptimizer`` under ``mixed_float16``, one per player, which unscales the
+gradients and skips a step whose gradients overflowed). Metrics record the unscaled loss.
 """
 
 __all__ = ["AdversarialTrainer", "OptimizerPair"]
@@ -26,7 +31,9 @@ __all__ = ["AdversarialTrainer", "OptimizerPair"]
 import keras
 from keras import ops
 
+from keras_ae import precision
 from keras_ae.errors import ArgumentTypeError, InvalidArgumentError, ModelStateError
+from keras_ae.ops.distribute import scale_loss_for_distribution
 
 
 class OptimizerPair:
@@ -80,7 +87,8 @@ class AdversarialTrainer(keras.Model):
     # ----- compile and its config --------------------------------------------------------------
     def compile(self, d_optimizer=None, g_optimizer=None, optimizer=None, jit_compile="auto", run_eagerly=False,
                 steps_per_execution=1, **kwargs):
-        """Compile with one optimizer per player (Adam(2e-4, beta_1=0.5) each by default).
+        """Compile with one optimizer per player (Adam(2e-4, beta_1=0.5) each by default); under the
+        ``mixed_float16`` policy each is wrapped in its own ``LossScaleOptimizer``.
 
         ``optimizer=`` (a single optimizer or name) is accepted as a shortcut: each player gets its own
         copy. ``model.optimizer`` is then an :class:`OptimizerPair` (its ``iterations`` count generator
@@ -109,6 +117,10 @@ class AdversarialTrainer(keras.Model):
                 "`d_optimizer` and `g_optimizer` must be two different optimizer instances: each holds the "
                 "state (moments, iterations) of its own player."
             )
+        if self.dtype_policy.name == "mixed_float16":  # both players loss-scaled, each with its own dynamic scale
+            scale = getattr(self, "initial_loss_scale", precision.KERAS_INITIAL_SCALE)
+            d_optimizer = precision.loss_scale_optimizer(d_optimizer, scale)
+            g_optimizer = precision.loss_scale_optimizer(g_optimizer, scale)
         super().compile(optimizer=g_optimizer, jit_compile=jit_compile, run_eagerly=run_eagerly,
                         steps_per_execution=steps_per_execution)
         self.d_optimizer = d_optimizer
@@ -189,6 +201,7 @@ class AdversarialTrainer(keras.Model):
 
         with tf.GradientTape() as tape:
             loss, extras = objective(batch)
+            loss = optimizer.scale_loss(scale_loss_for_distribution(loss))
         weights = network.trainable_weights
         optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
         return extras
@@ -199,7 +212,7 @@ class AdversarialTrainer(keras.Model):
 
         self.zero_grad()
         loss, extras = objective(batch)
-        loss.backward()
+        optimizer.scale_loss(scale_loss_for_distribution(loss)).backward()
         weights = network.trainable_weights
         grads = [v.value.grad for v in weights]
         with torch.no_grad():
@@ -240,6 +253,9 @@ class AdversarialTrainer(keras.Model):
             for i, value in zip(idx, player_values):
                 tv[i] = value
             (loss, extras), ntv, mv = self._jax_scoped(lambda: objective(batch), tv, ntv, mv)
+            # the loss scale (a LossScaleOptimizer's dynamic scale) is read from the optimizer state passed in
+            with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, opt_values))):
+                loss = optimizer.scale_loss(scale_loss_for_distribution(loss))
             return loss, (extras, ntv, mv)
 
         player = [tv[i] for i in idx]

@@ -26,6 +26,7 @@ from keras_ae.data import checks
 from keras_ae.errors import InvalidArgumentError, InvalidDataError, check_choice, check_non_negative, check_positive_int
 from keras_ae.models.base_model import KerasAEModel
 from keras_ae.ops.arrays import batched, dataset_arrays, is_tf_dataset, to_numpy
+from keras_ae.ops.distribute import cross_replica_sum, scale_loss_for_distribution
 from keras_ae.serialization import register_serializable
 
 SEGMENTATION_LOSSES = ("cross_entropy", "dice", "cross_entropy+dice")
@@ -41,14 +42,15 @@ def pixel_cross_entropy(masks, logits):
 
 
 def dice_loss(masks, logits, smooth=1.0):
-    """``1 - mean over classes of the soft Dice`` between softmax(logits) and one-hot masks (batch-pooled)."""
+    """``1 - mean over classes of the soft Dice`` between softmax(logits) and one-hot masks (batch-pooled: under a
+    ``tf.distribute`` strategy the sums are pooled over the replicas, so it is the global batch's Dice)."""
     logits = ops.cast(logits, "float32")
     num_classes = logits.shape[-1]
     probs = ops.softmax(logits, axis=-1)
     onehot = ops.one_hot(ops.cast(masks, "int32"), num_classes, dtype="float32")
     axes = (0, 1, 2)
-    inter = ops.sum(probs * onehot, axis=axes)
-    total = ops.sum(probs, axis=axes) + ops.sum(onehot, axis=axes)
+    inter = cross_replica_sum(ops.sum(probs * onehot, axis=axes))
+    total = cross_replica_sum(ops.sum(probs, axis=axes) + ops.sum(onehot, axis=axes))
     return 1.0 - ops.mean((2.0 * inter + smooth) / (total + smooth))
 
 
@@ -154,6 +156,11 @@ class UNet(KerasAEModel):
         return tuple(self.network.inputs[0].shape[1:])
 
     @property
+    def loss_magnitude(self):
+        """The losses average over the pixels (cross entropy per pixel, Dice): Keras' initial loss scale suits them."""
+        return 1
+
+    @property
     def mask_shape(self):
         return tuple(self.input_shape[:2])
 
@@ -254,6 +261,7 @@ class UNet(KerasAEModel):
         masks = ops.cast(y, "int32")
         if len(masks.shape) == 4:
             masks = ops.squeeze(masks, axis=-1)
+        extra = self.losses  # before the dice's cross-replica sums (see Autoencoder.extra_losses)
         ce = pixel_cross_entropy(masks, y_pred)
         if sample_weight is not None:
             w = ops.cast(sample_weight, "float32")
@@ -275,8 +283,7 @@ class UNet(KerasAEModel):
             loss = dl
         else:
             loss = ce_mean + self.dice_weight * dl
-        extra = self.losses
-        return loss + sum(extra) if extra else loss
+        return scale_loss_for_distribution(loss + sum(extra) if extra else loss)  # per replica
 
     # ----- user methods -------------------------------------------------------------------
     def _images(self, x):

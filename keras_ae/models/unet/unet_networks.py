@@ -5,6 +5,7 @@ __all__ = ["unet_network", "check_unet_input", "POOLINGS", "UPSAMPLINGS"]
 import keras
 
 from keras_ae.errors import InvalidArgumentError, check_choice, check_non_negative, check_positive_int
+from keras_ae.layers.normalization import SyncBatchNormalization
 from keras_ae.layers.pooling import MaxPoolingWithArgmax, MaxUnpooling
 from keras_ae.networks import check_image_shape
 
@@ -17,7 +18,7 @@ def _conv_block(h, filters, batch_norm, residual, name):
     for i in range(2):
         h = keras.layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=f"{name}_conv{i}")(h)
         if batch_norm:
-            h = keras.layers.BatchNormalization(name=f"{name}_bn{i}")(h)
+            h = SyncBatchNormalization(name=f"{name}_bn{i}")(h)
         if i == 0 or not residual:
             h = keras.layers.Activation("relu", name=f"{name}_relu{i}")(h)
     if residual:

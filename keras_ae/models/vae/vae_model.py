@@ -12,6 +12,7 @@ from keras_ae.errors import check_non_negative, check_positive_int
 from keras_ae.layers.sampling import GaussianSampling
 from keras_ae.models.autoencoder.autoencoder_model import Autoencoder
 from keras_ae.ops.arrays import batched, check_output_memory, to_numpy
+from keras_ae.ops.distribute import scale_loss_for_distribution
 from keras_ae.serialization import register_serializable
 
 
@@ -40,7 +41,7 @@ class VAE(Autoencoder):
                 "(e.g. keras_ae.networks.conv_encoder(..., gaussian=True))."
             )
         self.seed = seed
-        self.sampling = GaussianSampling(kl_weight=beta, seed=seed, name="sampling")
+        self.sampling = GaussianSampling(kl_weight=beta, seed=seed, name="sampling", dtype=self.dtype_policy)
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
         self.neg_elbo_tracker = keras.metrics.Mean(name="neg_elbo")
 
@@ -80,8 +81,10 @@ class VAE(Autoencoder):
         self.mse_tracker.update_state(
             losses.squared_error(images, y_pred["reconstruction"]), sample_weight=sample_weight
         )
-        # extra_losses() holds beta * mean(KL) from the sampling layer plus any regularizers.
-        return losses.weighted_mean(rec, sample_weight) + self.extra_losses()
+        # beta * KL from this call's own outputs (the sampling layer's add_loss holds the same term: it is left out,
+        # so a replica never counts another's; see extra_losses), plus any other layer's losses
+        loss = losses.weighted_mean(rec + self.beta * kl, sample_weight) + self.extra_losses(exclude=(self.sampling,))
+        return scale_loss_for_distribution(loss)  # per replica, divided by the number of replicas (as Keras' losses)
 
     def encode(self, x, batch_size=256, return_log_var=False):
         """The posterior mean of each image (numpy); with ``return_log_var`` also its log-variance."""

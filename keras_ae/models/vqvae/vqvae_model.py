@@ -16,8 +16,10 @@ from keras_ae.errors import (InvalidArgumentError, InvalidDataError, NotFittedEr
                              check_positive_int)
 from keras_ae.layers.pixelcnn import gated_pixelcnn
 from keras_ae.layers.quantizer import VectorQuantizer, codebook_statistics
+from keras_ae.precision import policy_scope
 from keras_ae.models.autoencoder.autoencoder_model import Autoencoder
 from keras_ae.ops.arrays import batched, check_codes, check_output_memory, dataset_arrays, is_tf_dataset, to_numpy
+from keras_ae.ops.distribute import scale_loss_for_distribution
 from keras_ae.serialization import register_serializable
 
 
@@ -103,15 +105,17 @@ class VQVAE(Autoencoder):
             dead_code_threshold=dead_code_threshold,
             seed=seed,
             name="quantizer",
+            dtype=self.dtype_policy,
         )
         self.quantizer.build((None,) + enc_shape)
         self.prior_filters = check_positive_int("prior_filters", prior_filters)
         self.prior_layers = check_positive_int("prior_layers", prior_layers)
         self.prior_kernel_size = check_positive_int("prior_kernel_size", prior_kernel_size)
         if prior is None:
-            prior = gated_pixelcnn(
-                enc_shape[:2], num_embeddings, prior_filters, prior_layers, prior_kernel_size, name="prior"
-            )
+            with policy_scope(self.dtype_policy):
+                prior = gated_pixelcnn(
+                    enc_shape[:2], num_embeddings, prior_filters, prior_layers, prior_kernel_size, name="prior"
+                )
         self._check_prior(prior, enc_shape[:2], num_embeddings)
         self.prior = prior
         _set_trainable(self.prior, False)  # trained by fit_prior only
@@ -157,7 +161,8 @@ class VQVAE(Autoencoder):
     def call(self, inputs, training=None):
         images, condition = self.split_inputs(inputs)
         z = self._encode(images, condition, training)
-        quantized, indices = self.quantizer(z, training=training, return_indices=True)
+        # the EMA update runs in compute_loss, after the losses are read (see Autoencoder.extra_losses)
+        quantized, indices = self.quantizer(z, training=training, return_indices=True, update_codebook=False)
         out = self._decode(quantized, condition, training)
         return {
             "reconstruction": self.link(out),
@@ -170,7 +175,12 @@ class VQVAE(Autoencoder):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         images, _ = self.split_inputs(x)
         rec = self.reconstruction_nll(images, y_pred["decoder_output"])
-        extra = self.extra_losses()
+        # the quantizer's loss from this call's own outputs (its add_loss holds the same term: left out, so a replica
+        # never counts another's), then the other layers' losses, read before any cross-replica operation
+        vq = self.quantizer.vq_loss(y_pred["z"], self.quantizer.lookup(y_pred["indices"]))
+        extra = vq + self.extra_losses(exclude=(self.quantizer,))
+        if training and self.quantizer.ema:
+            self.quantizer.update_codebook(y_pred["z"], y_pred["indices"])
         qerr = losses._flat_sum(ops.square(ops.cast(y_pred["z"], "float32") - y_pred["quantized"]))
         perplexity, in_use = codebook_statistics(y_pred["indices"], self.num_embeddings)
         self.reconstruction_tracker.update_state(rec, sample_weight=sample_weight)
@@ -181,7 +191,7 @@ class VQVAE(Autoencoder):
         self.quantization_error_tracker.update_state(qerr, sample_weight=sample_weight)
         self.perplexity_tracker.update_state(perplexity)
         self.codes_in_use_tracker.update_state(in_use)
-        return losses.weighted_mean(rec, sample_weight) + extra
+        return scale_loss_for_distribution(losses.weighted_mean(rec, sample_weight) + extra)
 
     # ----- codes --------------------------------------------------------------------------
     def encode_indices(self, x, batch_size=256):
