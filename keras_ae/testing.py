@@ -155,6 +155,25 @@ def _finite_history(history):
         raise AssertionError(f"Non-finite metrics after fit: {bad}")
 
 
+def _check_loss_terms(model, history):
+    """The training loss is the sum of its reported terms, each counted once (a VAE at beta = 1: ``loss ==
+    neg_elbo``; a VQ-VAE: ``loss == reconstruction_loss + vq_loss``), on every backend: the KL and the codebook loss
+    were once counted twice on JAX, where a sub-layer's ``add_loss`` terms are not visible to the model's
+    ``compute_loss``."""
+    if model.losses:  # other layers' add_loss terms (regularizers) are in the loss but not in these metrics
+        return
+    last = {k: float(v[-1]) for k, v in history.items()}
+    if "neg_elbo" in last and float(getattr(model, "beta", 0.0)) == 1.0:
+        expected, what = last["neg_elbo"], "neg_elbo (beta = 1)"
+    elif "vq_loss" in last and "reconstruction_loss" in last:
+        expected, what = last["reconstruction_loss"] + last["vq_loss"], "reconstruction_loss + vq_loss"
+    else:
+        return
+    if not math.isclose(last["loss"], expected, rel_tol=1e-5, abs_tol=1e-6):
+        raise AssertionError(f"loss {last['loss']!r} is not {what} = {expected!r}: a loss term is counted twice or "
+                             f"not at all")
+
+
 def _iterations(model):
     return int(model.optimizer.iterations.numpy() if hasattr(model.optimizer.iterations, "numpy")
                else model.optimizer.iterations)
@@ -190,6 +209,7 @@ def reload_check(path, data_path, atol=1e-6):
         raise AssertionError(f"optimizer.iterations {iterations} after reload, {int(saved['iterations'])} before save")
     history = model.fit(**fit_kwargs(x, y)).history
     _finite_history(history)
+    _check_loss_terms(model, history)
     after = _iterations(model)
     if after <= iterations:
         raise AssertionError("training did not resume: optimizer.iterations did not advance")
@@ -227,6 +247,7 @@ def check_model(model, data_kind="images", workdir=None, fresh_process=True, ato
     x, y, inputs = make_check_data(model, data_kind)
     history = model.fit(**fit_kwargs(x, y)).history
     _finite_history(history)
+    _check_loss_terms(model, history)
     first = deterministic_outputs(model, inputs)
     _assert_close(first, deterministic_outputs(model, inputs), 0.0, "training=False is not deterministic")
     iterations = _iterations(model)

@@ -60,11 +60,13 @@ class VectorQuantizer(keras.layers.Layer):
     every replica holds the same codebook, equal to the one a single device computes from the same batch (and the
     saved model has it). Under JAX's ``DataParallel`` the batch is global already.
 
-    ``call(z, training=None, return_indices=False, update_codebook=True)`` returns the straight-through quantized
+    ``call(z, training=None, return_indices=False, update_codebook=True, add_loss=True)`` returns the straight-through quantized
     tensor (numerically the chosen codes), and with ``return_indices=True`` also the int32 code indices (the
     input's shape without its last axis); ``compute_output_shape`` and ``compute_output_spec`` declare both.
     It adds ``codebook_loss + beta * commitment_loss`` (:meth:`vq_loss`; without the codebook term when
-    ``ema=True``). With ``training=True`` it updates the EMA codebook, unless ``update_codebook=False`` (then the
+    ``ema=True``), unless ``add_loss=False`` (a model that computes the term itself from the outputs, as
+    :class:`~keras_ae.models.VQVAE` does: reading it back from ``add_loss`` is not reliable on every backend and
+    under ``tf.distribute``). With ``training=True`` it updates the EMA codebook, unless ``update_codebook=False`` (then the
     caller runs :meth:`update_codebook`).
 
     The quantized tensor is float32 under every dtype policy, as declared: it is numerically the float32
@@ -209,13 +211,14 @@ class VectorQuantizer(keras.layers.Layer):
                              "trained by gradients).")
         self._ema_update(self._flatten(z), ops.reshape(ops.cast(indices, "int32"), (-1,)))
 
-    def call(self, inputs, training=None, return_indices=False, update_codebook=True):
+    def call(self, inputs, training=None, return_indices=False, update_codebook=True, add_loss=True):
         z = ops.cast(inputs, "float32")
         flat = self._flatten(z)
         indices_flat = self.nearest(flat)
         indices = ops.reshape(indices_flat, ops.shape(z)[:-1])
         quantized = self.lookup(indices)
-        self.add_loss(self.vq_loss(z, quantized))
+        if add_loss:
+            self.add_loss(self.vq_loss(z, quantized))
         if training and self.ema and update_codebook:
             self._ema_update(flat, indices_flat)
         # straight-through estimator: forward value = codes, gradient = identity to the encoder
@@ -224,12 +227,12 @@ class VectorQuantizer(keras.layers.Layer):
             return out, indices
         return out
 
-    def compute_output_shape(self, input_shape, return_indices=False, update_codebook=True):
+    def compute_output_shape(self, input_shape, return_indices=False, update_codebook=True, add_loss=True):
         if return_indices:
             return tuple(input_shape), tuple(input_shape[:-1])
         return tuple(input_shape)
 
-    def compute_output_spec(self, inputs, training=None, return_indices=False, update_codebook=True):
+    def compute_output_spec(self, inputs, training=None, return_indices=False, update_codebook=True, add_loss=True):
         shape = self.compute_output_shape(inputs.shape, return_indices=return_indices)
         if return_indices:
             return keras.KerasTensor(shape[0], dtype="float32"), keras.KerasTensor(shape[1], dtype="int32")

@@ -18,7 +18,8 @@ class GaussianSampling(keras.layers.Layer):
 
     Called on ``[z_mean, z_log_var]``. In training it samples; with ``training=False`` it returns
     ``z_mean`` so that inference is deterministic. Each call adds ``kl_weight * mean_batch KL(q || N(0, I))``
-    with :meth:`add_loss`, so a plain functional model that uses this layer is already a (beta-)VAE.
+    with :meth:`add_loss`, so a plain functional model that uses this layer is already a (beta-)VAE; a model that
+    computes the KL itself from its outputs (:class:`~keras_ae.models.VAE`) calls it with ``add_loss=False``.
     """
 
     def __init__(self, kl_weight=1.0, seed=None, **kwargs):
@@ -32,15 +33,15 @@ class GaussianSampling(keras.layers.Layer):
         eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator, dtype=z_mean.dtype)
         return z_mean + ops.exp(0.5 * z_log_var) * eps
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, add_loss=True):
         z_mean, z_log_var = inputs
-        if self.kl_weight:
+        if self.kl_weight and add_loss:
             self.add_loss(self.kl_weight * ops.mean(losses.gaussian_kl(z_mean, z_log_var)))
         if training:
             return self.sample(z_mean, z_log_var)
         return z_mean
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape, add_loss=True):
         return input_shape[0]
 
     def get_config(self):

@@ -20,6 +20,7 @@ from keras_ae.data import checks
 from keras_ae.errors import (InvalidArgumentError, InvalidDataError, ModelStateError, check_fraction,
                              check_optional_positive_int, check_positive_int, describe_value, warn_renamed)
 from keras_ae.ops.arrays import is_tf_dataset, to_numpy
+from keras_ae.ops.distribute import multi_worker_logs
 
 # Keras' fit and evaluate arguments after (x, y), in their positional order.
 FIT_ARGUMENTS = ("batch_size", "epochs", "verbose", "callbacks", "validation_split", "validation_data", "shuffle",
@@ -101,6 +102,12 @@ class KerasAEModel(keras.Model):
         if auto_scale_loss and optimizer is not None and self.dtype_policy.name == "mixed_float16":
             optimizer = precision.loss_scale_optimizer(optimizer, self.initial_loss_scale)
         return super().compile(optimizer, *args, auto_scale_loss=auto_scale_loss, **kwargs)
+
+    def train_step(self, *args, **kwargs):
+        return multi_worker_logs(super().train_step(*args, **kwargs))  # Keras' multi-worker reduction (see there)
+
+    def test_step(self, *args, **kwargs):
+        return multi_worker_logs(super().test_step(*args, **kwargs))
 
     def compile_from_config(self, config):
         # What Keras' Trainer does, which it skips (with a warning) for a model that overrides compile().

@@ -29,6 +29,7 @@ __all__ = [
     "cross_replica_sum",
     "get_strategy",
     "is_chief",
+    "multi_worker_logs",
     "num_replicas",
     "per_replica_call",
     "replica_count",
@@ -62,6 +63,22 @@ def _tf():
     if keras.backend.backend() != "tensorflow":
         return None
     return sys.modules.get("tensorflow")
+
+
+def multi_worker_logs(logs):
+    """A training or test step's ``logs`` as Keras' TensorFlow trainer can reduce them across the workers of a
+    ``MultiWorkerMirroredStrategy``: each value reshaped to ``(1,)``. Keras (3.15) reduces a multi-worker step's
+    logs with ``strategy.reduce("MEAN", value, axis=0)``, which fails on the scalar logs every ``train_step``
+    returns ("Invalid reduction dimension 0 for input with 0 dimensions"; tensorflow/tensorflow#72388); rank-1 logs
+    reduce to the same scalars. ``logs`` unchanged anywhere else (one worker, other strategies, other backends)."""
+    tf = _tf()
+    if tf is None or not tf.distribute.has_strategy():
+        return logs
+    strategy = tf.distribute.get_strategy()
+    in_multi_worker_mode = getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)
+    if not (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and in_multi_worker_mode()):
+        return logs
+    return {k: tf.reshape(v, (1,)) for k, v in logs.items()}
 
 
 def _replica_context():

@@ -112,16 +112,15 @@ class Autoencoder(KerasAEModel):
         out = self._decode(z, condition, training)
         return {"reconstruction": self.link(out), "decoder_output": out, "z": z}
 
-    def extra_losses(self, exclude=()):
-        """Losses added by layers (``add_loss``: KL terms, activity penalties, regularizers), less those added by the
-        layers in ``exclude`` (whose terms the model computes itself from its outputs).
+    def extra_losses(self):
+        """Losses added by layers (``add_loss``: activity penalties, regularizers). Terms a model computes from its own
+        outputs (a VAE's KL, a VQ-VAE's codebook loss) are not added by their layers (``add_loss=False``).
 
         Read them before any cross-replica operation of the step: under a ``tf.distribute`` strategy the replicas
         share each layer's list of added losses, and at an all-reduce (a synchronized batch norm, an EMA update)
         another replica's call may clear or extend it.
         """
-        skip = {id(t) for layer in exclude for t in layer.losses}
-        return sum(t for t in self.losses if id(t) not in skip)
+        return sum(self.losses)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         images, _ = self.split_inputs(x)

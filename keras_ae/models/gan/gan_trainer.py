@@ -33,7 +33,7 @@ from keras import ops
 
 from keras_ae import precision
 from keras_ae.errors import ArgumentTypeError, InvalidArgumentError, ModelStateError
-from keras_ae.ops.distribute import scale_loss_for_distribution
+from keras_ae.ops.distribute import multi_worker_logs, scale_loss_for_distribution
 
 
 class OptimizerPair:
@@ -180,7 +180,7 @@ class AdversarialTrainer(keras.Model):
         (data,) = args
         batch = self.unpack_batch(data)
         if backend == "tensorflow":
-            return self._eager_train_step(batch, self._tf_player_step)
+            return multi_worker_logs(self._eager_train_step(batch, self._tf_player_step))
         if backend == "torch":
             return self._eager_train_step(batch, self._torch_player_step)
         raise NotImplementedError(

@@ -56,7 +56,9 @@ class VAE(Autoencoder):
     def call(self, inputs, training=None):
         images, condition = self.split_inputs(inputs)
         z_mean, z_log_var = self._encode(images, condition, training)
-        z = self.sampling([z_mean, z_log_var], training=training)
+        # the KL is computed in compute_loss from these outputs, not read back from the layer's add_loss (on JAX a
+        # sub-layer's losses are not visible there, and tf.distribute replicas share each layer's loss list)
+        z = self.sampling([z_mean, z_log_var], training=training, add_loss=False)
         out = self._decode(z, condition, training)
         return {
             "reconstruction": self.link(out),
@@ -81,9 +83,8 @@ class VAE(Autoencoder):
         self.mse_tracker.update_state(
             losses.squared_error(images, y_pred["reconstruction"]), sample_weight=sample_weight
         )
-        # beta * KL from this call's own outputs (the sampling layer's add_loss holds the same term: it is left out,
-        # so a replica never counts another's; see extra_losses), plus any other layer's losses
-        loss = losses.weighted_mean(rec + self.beta * kl, sample_weight) + self.extra_losses(exclude=(self.sampling,))
+        # beta * KL from this call's own outputs (the sampling layer adds none, see call), plus any other layer's losses
+        loss = losses.weighted_mean(rec + self.beta * kl, sample_weight) + self.extra_losses()
         return scale_loss_for_distribution(loss)  # per replica, divided by the number of replicas (as Keras' losses)
 
     def encode(self, x, batch_size=256, return_log_var=False):

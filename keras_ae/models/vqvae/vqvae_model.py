@@ -162,7 +162,10 @@ class VQVAE(Autoencoder):
         images, condition = self.split_inputs(inputs)
         z = self._encode(images, condition, training)
         # the EMA update runs in compute_loss, after the losses are read (see Autoencoder.extra_losses)
-        quantized, indices = self.quantizer(z, training=training, return_indices=True, update_codebook=False)
+        # the quantizer's loss is computed in compute_loss from these outputs (add_loss=False: a sub-layer's losses are
+        # not visible there on JAX, and tf.distribute replicas share each layer's loss list)
+        quantized, indices = self.quantizer(z, training=training, return_indices=True, update_codebook=False,
+                                            add_loss=False)
         out = self._decode(quantized, condition, training)
         return {
             "reconstruction": self.link(out),
@@ -175,10 +178,10 @@ class VQVAE(Autoencoder):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         images, _ = self.split_inputs(x)
         rec = self.reconstruction_nll(images, y_pred["decoder_output"])
-        # the quantizer's loss from this call's own outputs (its add_loss holds the same term: left out, so a replica
-        # never counts another's), then the other layers' losses, read before any cross-replica operation
+        # the quantizer's loss from this call's own outputs, then the other layers' losses, read before any
+        # cross-replica operation
         vq = self.quantizer.vq_loss(y_pred["z"], self.quantizer.lookup(y_pred["indices"]))
-        extra = vq + self.extra_losses(exclude=(self.quantizer,))
+        extra = vq + self.extra_losses()
         if training and self.quantizer.ema:
             self.quantizer.update_codebook(y_pred["z"], y_pred["indices"])
         qerr = losses._flat_sum(ops.square(ops.cast(y_pred["z"], "float32") - y_pred["quantized"]))
