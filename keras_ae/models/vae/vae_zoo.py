@@ -55,14 +55,14 @@ def conv_vae(
     input_shape=(28, 28, 1),
     latent_dim=2,
     beta=1.0,
-    filters=(32, 64),
+    filters=(16, 32),
     kernel_size=3,
     dense_units=256,
     activation="relu",
     padding="zeros",
     downsampling="stride",
     upsampling="transpose",
-    norm=None,
+    norm="layer",
     block="plain",
     likelihood="bernoulli",
     seed=None,
@@ -70,7 +70,13 @@ def conv_vae(
     learning_rate=1e-3,
     name="conv_vae",
 ):
-    """Convolutional VAE (beta-VAE when beta != 1); the keras-io architecture with a wider dense layer.
+    """Convolutional VAE (beta-VAE when beta != 1): half the keras-io example's widths, layer normalization after
+    every convolution and a dense layer of 256.
+
+    The defaults come from a measured search (``docs/performance.md``): on MNIST (8,000 train / 2,000 test, latent 2,
+    20 epochs, batch 128) they reach a test -ELBO of 158.5 / 157.0 nats (two training seeds) with 825,445
+    parameters, against 163.1 / 164.6 for the earlier defaults (``filters=(32, 64)``, no normalization; 1,685,317
+    parameters) and 173.1 for the keras-io example, at or below the keras-io example's epoch time on CPU.
 
     Args:
         input_shape: image shape ``(H, W, C)``; H and W divisible by ``2 ** len(filters)``.
