@@ -35,12 +35,13 @@ matmul rate = training FLOPs per image x images per CPU second / the matmul GFLO
 precision (bfloat16 rows: the bfloat16 matmul rate).
 
 Quality check (short runs, not converged): the training metrics of the last epoch of every pair, and for the VAE
-and the flow ``model.evaluate`` on ``test[8000:]`` (negative ELBO in nats, bits/dim). The GAN has no held-out
-loss; its losses are recorded only.
+and the flow ``model.evaluate`` on ``test[8000:]`` (negative ELBO in nats, bits/dim); for the GAN, with
+``--fid-samples N``, the domain FID (keras_ae.evaluation.domain_fid: features of a small classifier trained 3
+epochs on test[:8000], not Inception FID) of N samples against ``test[8000:]``.
 
     python benchmarks/precision_speed.py [--models conv_vae,dcgan,realnvp_image]
         [--settings float32,mixed_bfloat16,jit] [--epochs 5] [--images 4096] [--seed 0]
-        [--model-arg NAME:KEY=VALUE ...] [--eval-passes 1]
+        [--model-arg NAME:KEY=VALUE ...] [--eval-passes 1] [--fid-samples 0]
 
 ``--model-arg`` measures a configuration other than the zoo default (e.g. ``'conv_vae:filters=(16, 32)'``);
 ``--eval-passes`` averages the held-out check over several passes. For a quality comparison at the usual
@@ -191,16 +192,19 @@ def summary(wall, cpu, images):
     }
 
 
-def held_out(name, model, setting, x_test, batch_size, passes):
+def held_out(name, model, setting, x_test, batch_size, passes, fid=None):
     """``model.evaluate`` on the held-out images, each metric averaged over ``passes`` passes (the VAE draws new
-    noise at every pass; the flow's evaluation noise is fixed)."""
-    if name == "dcgan":
-        return None
-    runs = []
+    noise at every pass; the flow's evaluation noise is fixed). The GAN: the domain FID of ``fid["samples"]``
+    samples against the held-out images when ``fid`` is given, else None."""
     with Policy(policy_of(setting)):
-        for _ in range(passes):
-            runs.append(model.evaluate(keras_ae.data.pipeline(x_test, batch_size=batch_size), verbose=0,
-                                       return_dict=True))
+        if name == "dcgan":
+            if fid is None:
+                return None
+            samples = np.asarray(model.sample(fid["samples"], seed=fid["seed"]), "float32")
+            return {"domain_fid": round(float(keras_ae.evaluation.domain_fid(
+                fid["network"], x_test, samples, real_stats=fid["real_stats"])), 3), "samples": fid["samples"]}
+        runs = [model.evaluate(keras_ae.data.pipeline(x_test, batch_size=batch_size), verbose=0, return_dict=True)
+                for _ in range(passes)]
     return {k: round(float(np.mean([r[k] for r in runs])), 4) for k in runs[0]}
 
 
@@ -236,6 +240,9 @@ def main():
                              "--model-arg 'conv_vae:filters=(16, 32)' --model-arg conv_vae:norm=layer")
     parser.add_argument("--eval-passes", type=int, default=1,
                         help="passes over test[8000:] averaged for the held-out check (VAE: fresh noise each)")
+    parser.add_argument("--fid-samples", type=int, default=0,
+                        help="dcgan's held-out check: domain FID of this many samples against test[8000:], in the "
+                             "features of a small classifier trained 3 epochs on test[:8000] (0: skipped)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--matmul-size", type=int, default=1024)
@@ -259,13 +266,15 @@ def main():
             MODEL_ARGS[name] = {**MODEL_ARGS[name], **extra}
     except ValueError as error:
         parser.error(str(error))
+    if not 0 <= args.fid_samples <= 10000:
+        parser.error(f"--fid-samples: between 0 and 10000; received {args.fid_samples}")
     if args.eval_passes < 1:
         parser.error(f"--eval-passes: at least 1; received {args.eval_passes}")
     if keras.backend.backend() != "tensorflow":
         parser.error(f"this benchmark runs on the tensorflow backend; KERAS_BACKEND is {keras.backend.backend()!r}")
 
-    x_train, _ = keras_ae.data.load_numpy(f"idx:{args.data}", "test[:8000]")
-    x_train = x_train[: args.images]
+    x_all, y_all = keras_ae.data.load_numpy(f"idx:{args.data}", "test[:8000]")
+    x_train = x_all[: args.images]
     x_test, _ = keras_ae.data.load_numpy(f"idx:{args.data}", "test[8000:]")
     load_start = load_average()
 
@@ -319,6 +328,12 @@ def main():
         matmul_before[d]["gflop_per_cpu_second_repeats"] + matmul_after[d]["gflop_per_cpu_second_repeats"]),
         "before": matmul_before[d], "after": matmul_after[d]} for d in matmul_before}
 
+    fid = None
+    if args.fid_samples and "dcgan" in models:
+        network = keras_ae.evaluation.train_feature_classifier(x_all, y_all, epochs=3, seed=args.seed)
+        fid = {"network": network, "samples": args.fid_samples, "seed": args.seed,
+               "real_stats": keras_ae.evaluation.feature_statistics(network.features(x_test))}
+
     results = {}
     for name, setting in pairs:
         row = {"model": name, "setting": setting}
@@ -343,7 +358,7 @@ def main():
         row["layer_dtype_policies"] = layer_policies(model)
         row["last_epoch_train_metrics"] = history[(name, setting)][-1]
         try:
-            row["held_out"] = held_out(name, model, setting, x_test, args.batch_size, args.eval_passes)
+            row["held_out"] = held_out(name, model, setting, x_test, args.batch_size, args.eval_passes, fid)
         except Exception as error:  # noqa: BLE001
             row["held_out"] = {"error": first_line(error)}
         row["epoch_seconds"] = [round(t, 3) for t in wall[(name, setting)]]
@@ -368,8 +383,9 @@ def main():
             "model_arguments": {m: {**keras_ae.zoo.describe(m)["arguments"], **MODEL_ARGS[m], "seed": args.seed}
                                 for m in models},
             "epochs": args.epochs, "images_per_epoch": len(x_train), "batch_size": args.batch_size,
-            "seed": args.seed, "eval_passes": args.eval_passes, "backend": keras.backend.backend(),
-            "keras": keras.__version__, "tensorflow": tf.__version__, "cpu_count": os.cpu_count(),
+            "seed": args.seed, "eval_passes": args.eval_passes, "fid_samples": args.fid_samples,
+            "backend": keras.backend.backend(), "keras": keras.__version__, "tensorflow": tf.__version__,
+            "cpu_count": os.cpu_count(),
             "pipeline": "keras_ae.data.pipeline(x, batch_size, shuffle=True, seed) (tf.data autotuning off)",
             "timing": "one fit() of one epoch per (model, setting), pairs interleaved (order reversed every other "
                       "epoch); statistics over epochs 2..N; CPU seconds = time.process_time() over the fit",
