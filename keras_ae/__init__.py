@@ -44,7 +44,7 @@ def _command_line_process():
 
 
 # Submodules that import neither Keras nor TensorFlow: ``from keras_ae import recipes`` imports them alone.
-_LIGHT = {"cli", "errors", "recipes", "runs", "tuning", "_moved", "_discovery"}
+_LIGHT = {"cli", "errors", "preflight", "recipes", "runs", "tuning", "_moved", "_discovery"}
 
 
 def __getattr__(name):

@@ -200,3 +200,14 @@ def test_cli_choices_agree_with_the_package():
 
     assert cli.DISTRIBUTIONS == distribute.DISTRIBUTIONS
     assert cli.PRECISIONS == precision.PRECISIONS
+
+
+def test_preflight_errors_start_no_tensorflow():
+    """A bad option is refused before TensorFlow starts: one line on stderr, none of TensorFlow's start-up log lines
+    (``from keras_ae import preflight`` once loaded the whole package, and with it TensorFlow)."""
+    script = os.path.join(os.path.dirname(sys.executable), "keras-ae")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    proc = subprocess.run([script, "train", "conv_vae", "--dataset", "digits", "--epochs", "0"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == ["keras-ae: error: --epochs must be an integer >= 1; received 0 (int)."]
