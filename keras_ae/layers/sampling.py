@@ -41,7 +41,7 @@ class GaussianSampling(keras.layers.Layer):
             return self.sample(z_mean, z_log_var)
         return z_mean
 
-    def compute_output_shape(self, input_shape, add_loss=True):
+    def compute_output_shape(self, input_shape):
         return input_shape[0]
 
     def get_config(self):
