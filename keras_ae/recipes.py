@@ -376,6 +376,20 @@ class RunContext:
             print(message, file=sys.stderr, flush=True)
 
 
+def draw_sample_grid(model, ctx):
+    """``samples.png``: 64 samples, or 8 per class (one class per row) for a class-conditional model."""
+    import numpy as np
+
+    from keras_ae import plotting
+
+    if getattr(model, "needs_labels", False):
+        k = model.num_classes
+        images = model.sample(k * 8, labels=np.repeat(np.arange(k), 8), seed=ctx.seed)
+        ctx.draw("samples.png", plotting.plot_samples, images, ncols=8, title="samples (one class per row)")
+    else:
+        ctx.draw("samples.png", plotting.plot_samples, model.sample(64, seed=ctx.seed))
+
+
 def merged_options(family, options):
     return {**{k: v[1] for k, v in family.options.items()}, **dict(options or {})}
 

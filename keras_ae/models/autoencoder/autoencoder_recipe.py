@@ -14,7 +14,7 @@ The helpers :func:`encoder_measures` and :func:`encoder_figures` serve the VAE a
 
 import numpy as np
 
-from keras_ae.recipes import FamilyRecipe, Stage, evaluate_metrics, register_family_recipe
+from keras_ae.recipes import FamilyRecipe, Stage, draw_sample_grid, evaluate_metrics, register_family_recipe
 
 PRETRAINED = ("stacked_ae",)
 
@@ -76,12 +76,7 @@ def encoder_figures(model, ctx, n=10):
         else:
             ctx.draw("manifold.png", plotting.plot_manifold, model.decode)
     if can_sample:
-        if getattr(model, "needs_labels", False):
-            c = model.num_classes
-            images = model.sample(c * 8, labels=np.repeat(np.arange(c), 8), seed=ctx.seed)
-            ctx.draw("samples.png", plotting.plot_samples, images, ncols=8, title="samples (one class per row)")
-        else:
-            ctx.draw("samples.png", plotting.plot_samples, model.sample(64, seed=ctx.seed))
+        draw_sample_grid(model, ctx)
 
 
 def encoder_summary_images(model, ctx, n=8):

@@ -13,7 +13,7 @@ labelled images, ``ring_quality`` (max: high-quality share times the share of mo
 
 import numpy as np
 
-from keras_ae.recipes import FamilyRecipe, register_family_recipe
+from keras_ae.recipes import FamilyRecipe, draw_sample_grid, register_family_recipe
 
 
 def _is_ring(info):
@@ -141,8 +141,6 @@ class GANRecipe(FamilyRecipe):
         return m
 
     def figures(self, model, ctx):
-        from keras_ae import plotting
-
         info = ctx.info
         if info.kind == "points":
             from keras_ae.models.gan.gan_plots import plot_ring
@@ -153,12 +151,8 @@ class GANRecipe(FamilyRecipe):
             lim = float(np.max(np.abs(real))) * 1.3 if len(real) else 3.0
             ctx.draw("samples.png", plot_ring, samples, real=real, centers=centers, lim=lim,
                      title=f"{model.name}: 2,500 samples over the data")
-        elif getattr(model, "needs_labels", False):
-            k = model.num_classes
-            images = model.sample(k * 8, labels=np.repeat(np.arange(k), 8), seed=ctx.seed)
-            ctx.draw("samples.png", plotting.plot_samples, images, ncols=8, title="samples (one class per row)")
         else:
-            ctx.draw("samples.png", plotting.plot_samples, model.sample(64, seed=ctx.seed))
+            draw_sample_grid(model, ctx)
 
     def summary_images(self, model, ctx):
         if ctx.info.kind != "images":
