@@ -13,7 +13,7 @@ from keras_ae import cli, recipes, runs, zoo
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 EPOCHS, TRAIN, BATCH = 3, 256, 64  # 4 batches per epoch, 12 steps in all
-TINY = ["--arg", "num_layers=2", "--arg", "hidden=[8]", "--arg", "bins=4"]
+TINY = ["--arg", "num_layers=1", "--arg", "hidden=[8]", "--arg", "bins=4"]
 
 
 def _argv(out, epochs=EPOCHS):

@@ -118,7 +118,7 @@ def maf_2d(
     return compile_model(model, _adam(optimizer, learning_rate, global_clipnorm), learning_rate)
 
 
-@register("flow", test_kwargs=dict(num_layers=2, hidden=(8,), bins=4), test_data="flow")
+@register("flow", test_kwargs=dict(num_layers=1, hidden=(8,), bins=4), test_data="flow")
 def spline_2d(
     input_shape=(2,),
     num_layers=2,
