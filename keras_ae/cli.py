@@ -13,10 +13,11 @@ import re
 import sys
 import tempfile
 
-# keras_ae.ops.distribute.DISTRIBUTIONS and keras_ae.precision.PRECISIONS, repeated here because parsing the command
-# line imports no Keras (tests/test_cli.py checks that they agree).
+# keras_ae.ops.distribute.DISTRIBUTIONS, keras_ae.precision.PRECISIONS and keras_ae.recipes.LEARNING_RATE_SCHEDULES,
+# repeated here because parsing the command line imports no Keras (tests/test_cli.py checks that they agree).
 DISTRIBUTIONS = ("none", "mirrored", "multi-worker", "data-parallel")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 
 # TensorFlow's C++ log lines (``I0000 00:00:1700000000.000000  123 port.cc:153] ...``) and absl's preamble.
 _TF_LOG_LINE = re.compile(r"^([IWEF]\d{4} [\d:. ]+\s+\d+ \S+:\d+\]|WARNING: All log messages before absl::"
@@ -170,7 +171,7 @@ def cmd_train(args):
                 recipe.data[key] = getattr(args, key)
         if args.seed is not None:
             recipe.train["seed"] = args.seed
-        for key in ("distribute", "precision"):
+        for key in ("distribute", "precision", "learning_rate_schedule"):
             if getattr(args, key) is not None:
                 recipe.train[key] = getattr(args, key)
         recipe.model_args.update(model_args)
@@ -188,6 +189,7 @@ def cmd_train(args):
             test_split=args.test_split if args.test_split is not None else "test",
             data_dir=args.data_dir or "", model_args=model_args, options=options,
             distribute=args.distribute or "none", precision=args.precision or "float32",
+            learning_rate_schedule=args.learning_rate_schedule or "constant",
         )
     recipes._stage_epochs(recipe, recipes.family_recipe(recipe.model), args.epochs, stage_epochs)  # before any work
     preflight.check_out_folder(args.out or recipe.out, "--out" if args.out else f"{recipe.source}: out")
@@ -360,6 +362,10 @@ def build_parser():
                         "see docs/scaling.md (default: the recipe's, else none)")
     p.add_argument("--precision", default=None, choices=PRECISIONS,
                    help="the model's dtype policy (default: the recipe's, else float32)")
+    p.add_argument("--learning-rate-schedule", dest="learning_rate_schedule", default=None,
+                   choices=LEARNING_RATE_SCHEDULES,
+                   help="cosine: the learning rate decays to 1%% of its first value over each fit stage's epochs "
+                        "(default: the recipe's, else constant)")
     p.set_defaults(fn=cmd_train)
 
     p = sub.add_parser("evaluate", help="the family's measures of a trained model on a split; latent analyses")

@@ -22,6 +22,7 @@ seed = 0                           # weights, data order and noise of every epoc
 stages = {prior = 20}              # epochs of the family's other stages (VQ-VAE: prior; stacked AE: pretrain)
 tensorboard = false                # scalars and image summaries per epoch in OUT/tensorboard
 steps_per_execution = 1            # batches per compiled call (speed only)
+learning_rate_schedule = "constant"  # constant | cosine: decay to 1% over each fit stage's epochs (saved, resumed)
 distribute = "none"                # none | mirrored | multi-worker (TensorFlow) | data-parallel (JAX): docs/scaling.md
 precision = "float32"              # float32 | mixed_bfloat16 | mixed_float16 (the model's dtype policy)
 
@@ -56,13 +57,20 @@ SCHEMA = {
          "options": dict},
     "data": {"dataset": str, "train_split": str, "test_split": str, "batch_size": int, "data_dir": str},
     "train": {"epochs": int, "seed": int, "stages": dict, "tensorboard": bool, "steps_per_execution": int,
-              "distribute": str, "precision": str},
+              "distribute": str, "precision": str, "learning_rate_schedule": str},
 }
 DEFAULTS = {
     "data": {"train_split": "train", "test_split": "test", "batch_size": 128, "data_dir": ""},
     "train": {"epochs": 10, "seed": 0, "stages": {}, "tensorboard": False, "steps_per_execution": 1,
-              "distribute": "none", "precision": "float32"},
+              "distribute": "none", "precision": "float32", "learning_rate_schedule": "constant"},
 }
+# [train] learning_rate_schedule: "constant" keeps the optimizer's own learning rate (or the constructor's schedule);
+# "cosine" replaces it, in every fit stage, by keras.optimizers.schedules.CosineDecay from its value at the first step
+# down to COSINE_FLOOR of it over the stage's epochs x batches per epoch (x updates per batch, e.g. a GAN critic's
+# n_critic). The schedule is part of the optimizer's config, so it is saved with the model and a resumed run continues
+# it from the restored iteration count.
+LEARNING_RATE_SCHEDULES = ("constant", "cosine")
+COSINE_FLOOR = 0.01
 # Keys whose value changes what a run computes: a rerun into a folder holding another setting is refused.
 FINGERPRINT = {"data": ("dataset", "train_split", "test_split", "batch_size", "data_dir"), "train": ("seed",)}
 
@@ -98,6 +106,9 @@ class Recipe:
         out = {"model": self.model, "model_args": _plain(self.model_args), "options": _plain(self.options)}
         for section, keys in FINGERPRINT.items():
             out[section] = {k: getattr(self, section)[k] for k in keys}
+        schedule = self.train.get("learning_rate_schedule", "constant")
+        if schedule != "constant":  # only when set: run folders written before the key existed still resume
+            out["train"]["learning_rate_schedule"] = schedule
         return out
 
     def check(self):
@@ -168,11 +179,12 @@ def parse_recipe(text, source="<recipe>"):
 
 
 def _check_training(train, source):
-    """[train] distribute and precision name one of their choices."""
+    """[train] distribute, precision and learning_rate_schedule name one of their choices."""
     from keras_ae.ops.distribute import DISTRIBUTIONS
     from keras_ae.precision import PRECISIONS
 
-    for key, choices in (("distribute", DISTRIBUTIONS), ("precision", PRECISIONS)):
+    for key, choices in (("distribute", DISTRIBUTIONS), ("precision", PRECISIONS),
+                         ("learning_rate_schedule", LEARNING_RATE_SCHEDULES)):
         if key in train and train[key] not in choices:
             raise RecipeError(f"{source}: [train] {key} must be one of {', '.join(map(repr, choices))}; "
                               f"received {train[key]!r}.")
@@ -198,7 +210,7 @@ def load_recipe(path):
 
 def from_arguments(model, dataset, epochs=10, out=None, batch_size=128, seed=0, train_split="train",
                    test_split="test", data_dir="", model_args=None, options=None, stages=None, tensorboard=False,
-                   distribute="none", precision="float32"):
+                   distribute="none", precision="float32", learning_rate_schedule="constant"):
     """A :class:`Recipe` built from command-line arguments instead of a file."""
     from keras_ae import zoo
 
@@ -208,7 +220,8 @@ def from_arguments(model, dataset, epochs=10, out=None, batch_size=128, seed=0, 
         data={"dataset": dataset, "train_split": train_split, "test_split": test_split,
               "batch_size": batch_size, "data_dir": data_dir},
         train={**DEFAULTS["train"], "epochs": epochs, "seed": seed, "stages": dict(stages or {}),
-               "tensorboard": bool(tensorboard), "distribute": distribute, "precision": precision},
+               "tensorboard": bool(tensorboard), "distribute": distribute, "precision": precision,
+               "learning_rate_schedule": learning_rate_schedule},
         options=dict(options or {}), source="<command line>",
     )
     return recipe.check()
@@ -278,6 +291,10 @@ class FamilyRecipe:
         if "num_classes" in params and "num_classes" not in args and info.has_labels:
             args["num_classes"] = int(info.num_classes)
         return args
+
+    def scheduled_optimizers(self, model):
+        """``[(optimizer, updates per training batch)]``: the optimizers ``[train] learning_rate_schedule`` decays."""
+        return [(model.optimizer, 1)]
 
     def training_callbacks(self, model, ctx):
         """Extra Keras callbacks for the fit stages (e.g. a per-epoch sample measure)."""
@@ -453,6 +470,18 @@ def make_epoch_seeds(seed):
     return EpochSeeds()
 
 
+def make_learning_rate_logger():
+    """A callback adding ``learning_rate`` (the model optimizer's rate for its next step) to each epoch's logs."""
+    import keras
+
+    class LearningRateLogger(_callback_base()):
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:
+                logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    return LearningRateLogger()
+
+
 def _float_logs(logs):
     out = {}
     for k, v in (logs or {}).items():
@@ -503,6 +532,35 @@ def _stage_epochs(recipe, family, epochs=None, stage_epochs=None):
             what = "--epochs / [train] epochs" if name == family.main_stage else f"the epochs of stage {name!r}"
             raise InvalidArgumentError(f"{what} must be an integer >= 1; received {value!r}.")
     return plan
+
+
+def schedule_learning_rate(optimizer, schedule, decay_steps, resumed=False, where="the run"):
+    """Put ``[train] learning_rate_schedule`` ``schedule`` on ``optimizer``: ``"cosine"`` is
+    ``CosineDecay(rate at the first step, decay_steps, alpha=COSINE_FLOOR)`` on the optimizer's iteration count (a
+    constructor's schedule, e.g. a GAN's linear decay, is replaced). On a resumed stage (``resumed``) the restored
+    optimizer must already hold that schedule over ``decay_steps``: a cosine cannot be stretched half-way, so a rerun
+    asking for other epochs is refused. Returns whether the optimizer changed."""
+    import keras
+
+    from keras_ae.runs import RunFolderError
+
+    if schedule == "constant":
+        return False
+    inner = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer sets its inner optimizer's rate
+    current = inner.get_config()["learning_rate"]
+    is_cosine = isinstance(current, dict) and current.get("class_name") == "CosineDecay"
+    if resumed:
+        if is_cosine and int(current["config"]["decay_steps"]) == int(decay_steps):
+            return False
+        held = f"a cosine decay over {current['config']['decay_steps']} steps" if is_cosine else "another learning rate"
+        raise RunFolderError(f"{where}: the saved optimizer holds {held}; this run's cosine decay spans {decay_steps} "
+                             f"steps. A cosine schedule cannot be stretched mid-run: rerun with the epochs of the "
+                             f"first run, or pass --overwrite to start over.")
+    if isinstance(current, dict):
+        current = keras.optimizers.schedules.deserialize(current)(0)
+    initial = float(keras.ops.convert_to_numpy(current))
+    optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(initial, int(decay_steps), alpha=COSINE_FLOOR)
+    return True
 
 
 def load_data(recipe, family, train=True, test=True):
@@ -576,11 +634,20 @@ class _Runner:
             callbacks.append(TensorBoardLogger(os.path.join(ctx.out, "tensorboard"),
                                                images=lambda m: family.summary_images(m, ctx)))
         callbacks += family.training_callbacks(model, ctx)
-        callbacks.append(make_checkpointer(self, index, stage))
         spe = int(self.recipe.train["steps_per_execution"])
         if spe != getattr(model, "steps_per_execution", 1):
             model.steps_per_execution = spe  # speed only; the compiled step is rebuilt by fit
             model.train_function = model.test_function = None
+        schedule = self.recipe.train.get("learning_rate_schedule", "constant")
+        if schedule != "constant":
+            batches = steps_per_epoch(len(x), b) * stage.epochs
+            changed = [schedule_learning_rate(optimizer, schedule, batches * updates, resumed=done > 0,
+                                              where=f"{ctx.out} (stage {stage.name!r}, {stage.epochs} epochs)")
+                       for optimizer, updates in family.scheduled_optimizers(model)]
+            if any(changed):
+                model.train_function = None  # traced with the constant rate: rebuilt by fit
+            callbacks.append(make_learning_rate_logger())  # before the checkpointer, which records the logs
+        callbacks.append(make_checkpointer(self, index, stage))
         kwargs = {"validation_data": validation} if validation is not None else {}
         model.fit(train, epochs=stage.epochs, initial_epoch=done, steps_per_epoch=steps_per_epoch(len(x), b),
                   callbacks=callbacks, verbose=self.verbose, shuffle=False, **kwargs)  # the pipeline orders epochs
@@ -785,6 +852,7 @@ def _setting(recipe, args, ctx, plan, state):
         "epochs": plan[next(iter(plan))], "stages": plan, "batch_size": d["batch_size"], "seed": ctx.seed,
         "options": ctx.options, "backend": keras.backend.backend(),
         "distribute": recipe.train.get("distribute", "none"), "precision": recipe.train.get("precision", "float32"),
+        "learning_rate_schedule": recipe.train.get("learning_rate_schedule", "constant"),
         "train_seconds": round(float(state.get("seconds", 0.0)), 2),
     }
 

@@ -612,6 +612,9 @@ bad("cli", "recipe batch_size = 0", EXIT["recipe"], ("batch_size", "zero_batch.t
 bad("cli", "recipe seed = -5", EXIT["recipe"], ("seed", "neg_seed.toml"),
     cli("train", recipe("neg_seed.toml", DIGITS + "[train]\nepochs = 1\nseed = -5\n"), "--out", out("r4"), "--verbose",
         "0"))
+bad("cli", "recipe learning_rate_schedule = 'linear'", EXIT["recipe"], ("learning_rate_schedule", "cosine", "lrs.toml"),
+    cli("train", recipe("lrs.toml", DIGITS + '[train]\nepochs = 1\nlearning_rate_schedule = "linear"\n'), "--out",
+        out("r8"), "--verbose", "0"))
 bad("cli", "recipe model_args has an unknown argument", EXIT["recipe"], ("latnet_dim", "typo_arg.toml"),
     cli("train", recipe("typo_arg.toml", DIGITS.replace("[model_args]\n", "[model_args]\nlatnet_dim = 2\n")
                         + "[train]\nepochs = 1\n"), "--out", out("r5"), "--verbose", "0"))

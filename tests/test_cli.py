@@ -194,12 +194,14 @@ def test_evaluate_errors_are_messages(tmp_path, capsys):
 
 
 def test_cli_choices_agree_with_the_package():
-    """The CLI repeats the distribution and precision names (so parsing imports no Keras); they must not drift."""
-    from keras_ae import precision
+    """The CLI repeats the distribution, precision and schedule names (so parsing imports no Keras); they must not
+    drift."""
+    from keras_ae import precision, recipes
     from keras_ae.ops import distribute
 
     assert cli.DISTRIBUTIONS == distribute.DISTRIBUTIONS
     assert cli.PRECISIONS == precision.PRECISIONS
+    assert cli.LEARNING_RATE_SCHEDULES == recipes.LEARNING_RATE_SCHEDULES
 
 
 def test_preflight_errors_start_no_tensorflow():

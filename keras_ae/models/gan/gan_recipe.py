@@ -117,6 +117,10 @@ class GANRecipe(FamilyRecipe):
     def fit_arrays(self, model, arrays, ctx):
         return arrays.x, (arrays.y if getattr(model, "needs_labels", False) else None), None
 
+    def scheduled_optimizers(self, model):
+        """The generator's optimizer steps once per batch, the discriminator's ``n_critic`` times."""
+        return [(model.g_optimizer, 1), (model.d_optimizer, model.n_critic)]
+
     def training_callbacks(self, model, ctx):
         return [make_sample_score(self, ctx)] if ctx.options["epoch_scores"] else []
 
