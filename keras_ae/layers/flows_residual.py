@@ -41,11 +41,16 @@ def _uniform_init(dim):
 # ----- planar and radial flows (Rezende & Mohamed 2015) ------------------------------------------------------------
 def planar_u_hat(u, w):
     """The constrained ``u`` of a planar flow (Rezende & Mohamed 2015, appendix A.1), over the last axis:
-    ``u_hat = u + (m(w . u) - w . u) w / ||w||^2`` with ``m(a) = -1 + softplus(a)``, so ``w . u_hat > -1``.
-    ``u`` and ``w`` are ``(dim,)`` (one flow) or ``(batch, dim)`` (one flow per example, amortized)."""
+    ``u_hat = u + (m(w . u) - w . u) w / ||w||^2`` with ``m(a) = -1 + softplus(a)``, so ``w . u_hat = m > -1``.
+    ``u`` and ``w`` are ``(dim,)`` (one flow) or ``(batch, dim)`` (one flow per example, amortized).
+
+    Returns ``(u_hat, m)``: ``m`` is ``w . u_hat`` as constructed, ``(batch,)`` or ``()``, for the log-determinant
+    (recomputing the dot product from ``u_hat`` loses the margin above -1 to rounding when ``|w . u|`` is large).
+    ``softplus`` is floored at 1e-6, which float32 keeps apart from -1 (it rounds ``softplus(-20)`` to 0)."""
     wu = ops.sum(w * u, axis=-1, keepdims=True)
-    m = -1.0 + ops.softplus(wu)
-    return u + (m - wu) * w / (ops.sum(ops.square(w), axis=-1, keepdims=True) + 1e-12)
+    m = -1.0 + ops.maximum(ops.softplus(wu), 1e-6)
+    u_hat = u + (m - wu) * w / (ops.sum(ops.square(w), axis=-1, keepdims=True) + 1e-12)
+    return u_hat, ops.squeeze(m, axis=-1)
 
 
 @register_serializable
@@ -94,17 +99,17 @@ class PlanarFlow(FlowLayer):
 
     def u_hat(self):
         """The constrained ``u`` of the shared (not amortized) flow: ``w . u_hat = -1 + softplus(w . u) > -1``."""
-        return planar_u_hat(self.u, self.w)
+        return planar_u_hat(self.u, self.w)[0]
 
     def _params(self, context):
-        """``(u_hat, w, b)`` in float32 (the constraint is not rounded to float16): ``(dim,), (dim,), ()`` shared, or
-        ``(batch, dim)`` twice and ``(batch,)`` from ``context``."""
+        """``(u_hat, w, b, w . u_hat)`` in float32 (the constraint is not rounded to float16): ``(dim,), (dim,), (),
+        ()`` shared, or ``(batch, dim)`` twice, ``(batch,)`` twice from ``context``."""
         u, w, b = (ops.cast(v, "float32") for v in (self.u, self.w, self.b))
         if not self.context_dim:
             if context is not None:
                 raise InvalidArgumentError(f"{type(self).__name__} was built without a context (context_dim=None); "
                                            "received a `context` tensor. Pass context_dim=... to condition on one.")
-            return planar_u_hat(u, w), w, b
+            return (*planar_u_hat(u, w), w, b)
         if context is None:
             raise InvalidArgumentError(f"{type(self).__name__} has context_dim={self.context_dim}: pass `context` of "
                                        f"shape (batch, {self.context_dim}) to forward/inverse.")
@@ -114,23 +119,21 @@ class PlanarFlow(FlowLayer):
                                        f"received {tuple(context.shape)}.")
         h = ops.matmul(ops.cast(context, "float32"), ops.cast(self.context_kernel, "float32"))
         u, w, b = u + h[:, : self.dim], w + h[:, self.dim: 2 * self.dim], b + h[:, 2 * self.dim]
-        return planar_u_hat(u, w), w, b
+        return (*planar_u_hat(u, w), w, b)
 
     def _log_det(self, alpha, wu):
         return ops.log(ops.abs(1.0 + (1.0 - ops.square(ops.tanh(alpha))) * wu))
 
     def _forward(self, z, context=None):
         z = ops.convert_to_tensor(z)
-        u_hat, w, b = self._params(context)
+        u_hat, wu, w, b = self._params(context)
         alpha = _dot(z, ops.cast(w, z.dtype)) + ops.cast(b, z.dtype)
         x = z + ops.cast(u_hat, z.dtype) * ops.tanh(alpha)[:, None]
-        wu = _dot(w, u_hat)
         return x, self._log_det(ops.cast(alpha, "float32"), wu)
 
     def inverse(self, x, context=None):
         x = ops.convert_to_tensor(x)
-        u_hat, w, b = (ops.cast(t, x.dtype) for t in self._params(context))
-        wu = _dot(w, u_hat)
+        u_hat, wu, w, b = (ops.cast(t, x.dtype) for t in self._params(context))
         target = _dot(x, w) + b
         lo, hi = target - ops.abs(wu), target + ops.abs(wu)
         for _ in range(self.bisection_steps):
