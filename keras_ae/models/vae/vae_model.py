@@ -8,7 +8,7 @@ from keras import ops
 
 from keras_ae import losses
 from keras_ae.data import checks
-from keras_ae.errors import InvalidArgumentError, check_choice, check_non_negative, check_positive_int
+from keras_ae.errors import ArgumentTypeError, InvalidArgumentError, check_choice, check_non_negative, check_positive_int
 from keras_ae.layers.flows_autoregressive import InverseAutoregressive
 from keras_ae.layers.flows_residual import PlanarFlow
 from keras_ae.layers.sampling import GaussianSampling
@@ -223,7 +223,7 @@ class VAE(Autoencoder):
 def _check_widths(name, value):
     """A non-empty sequence of positive integer layer widths, as a tuple."""
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise InvalidArgumentError(f"`{name}` must be a list of layer widths (integers >= 1), e.g. (128, 128); "
+        raise ArgumentTypeError(f"`{name}` must be a list of layer widths (integers >= 1), e.g. (128, 128); "
                                    f"received {value!r}.")
     widths = tuple(check_positive_int(f"{name} widths", w) for w in value)
     if not widths:
