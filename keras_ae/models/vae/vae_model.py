@@ -1,4 +1,5 @@
-"""Variational autoencoders: VAE, beta-VAE (a VAE with ``beta != 1``) and the conditional VAE."""
+"""Variational autoencoders: VAE, beta-VAE (a VAE with ``beta != 1``), the conditional VAE, and flow posteriors
+(planar, IAF: ``posterior_flow``)."""
 
 __all__ = ["VAE", "ConditionalVAE"]
 
@@ -8,7 +9,8 @@ from keras import ops
 
 from keras_ae import losses
 from keras_ae.data import checks
-from keras_ae.errors import ArgumentTypeError, InvalidArgumentError, check_choice, check_non_negative, check_positive_int
+from keras_ae.errors import (ArgumentTypeError, InvalidArgumentError, check_choice, check_non_negative,
+                             check_positive_int)
 from keras_ae.layers.flows_autoregressive import InverseAutoregressive
 from keras_ae.layers.flows_residual import PlanarFlow
 from keras_ae.layers.sampling import GaussianSampling
@@ -224,7 +226,7 @@ def _check_widths(name, value):
     """A non-empty sequence of positive integer layer widths, as a tuple."""
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise ArgumentTypeError(f"`{name}` must be a list of layer widths (integers >= 1), e.g. (128, 128); "
-                                   f"received {value!r}.")
+                                f"received {value!r}.")
     widths = tuple(check_positive_int(f"{name} widths", w) for w in value)
     if not widths:
         raise InvalidArgumentError(f"`{name}` must list at least one layer width; received {value!r}.")
@@ -239,8 +241,7 @@ class ConditionalVAE(VAE):
     ``sample(n, labels=...)`` draws images of chosen classes.
     """
 
-    def __init__(self, encoder, decoder, num_classes, beta=1.0, likelihood="bernoulli", sigma=0.1, seed=None,
-                 **kwargs):
+    def __init__(self, encoder, decoder, num_classes, beta=1.0, likelihood="bernoulli", sigma=0.1, seed=None, **kwargs):
         num_classes = check_positive_int("num_classes", num_classes, minimum=2)
         super().__init__(encoder, decoder, beta=beta, likelihood=likelihood, sigma=sigma, seed=seed, **kwargs)
         self._num_classes = num_classes
