@@ -57,6 +57,10 @@ def _summary(rows):
             "test_neg_elbo": f["test_neg_elbo_mean"] - p["test_neg_elbo_mean"], "largest_seed_spread_iwae": spread,
             "flow_wins_by_more_than_the_spread": bool(-diff > spread),
         }
+        # the same seed gives the two models the same encoder and decoder initialization: the paired differences
+        iwae = {(r["recipe"], r["seed"]): r["test_iwae_nll"] for r in rows}
+        out["paired_flow_minus_plain_iwae"] = {str(s): iwae[FLOW, s] - iwae[PLAIN, s] for s in p["seeds"]
+                                               if (FLOW, s) in iwae}
     return out
 
 
