@@ -329,9 +329,11 @@ def _relative(a, b):
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
 
 
-def check_distributed(name, distribute, seeds=(1, 2, 3, 4), n=32, batch_size=16, learning_rate=0.01):
-    """Train the zoo model ``name`` (its ``test_kwargs``, plain SGD) on one device and under ``distribute`` (see
-    :func:`keras_ae.ops.distribute.strategy_scope`) from the same weights and global batch, and compare.
+def check_distributed(name, distribute, seeds=(1, 2, 3, 4), n=32, batch_size=16, learning_rate=0.01,
+                      model_kwargs=None):
+    """Train the zoo model ``name`` (its ``test_kwargs`` updated with ``model_kwargs``, plain SGD) on one device and
+    under ``distribute`` (see :func:`keras_ae.ops.distribute.strategy_scope`) from the same weights and global batch,
+    and compare.
 
     A model is *noise-free* when two single-device steps with different random seeds are equal. Returns a report
     dict; raises ``AssertionError`` naming the first check that fails:
@@ -354,7 +356,8 @@ def check_distributed(name, distribute, seeds=(1, 2, 3, 4), n=32, batch_size=16,
     entry = zoo.get_entry(name)
 
     def build():
-        return zoo.create(name, **entry.test_kwargs, optimizer=keras.optimizers.SGD(learning_rate))
+        return zoo.create(name, **{**entry.test_kwargs, **(model_kwargs or {})},
+                          optimizer=keras.optimizers.SGD(learning_rate))
 
     single = build()
     x, y, inputs = make_check_data(single, entry.test_data, n=n)

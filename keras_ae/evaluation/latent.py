@@ -6,7 +6,7 @@ that applies to a model and optionally writes the figures and ``metrics.json``.
 
 Which models: anything with an encoder, i.e. :class:`~keras_ae.models.autoencoder.Autoencoder` and its
 subclasses (denoising, contractive, stacked, VAE, beta-VAE, conditional VAE, VQ-VAE). The IWAE bound needs
-a Gaussian posterior (:class:`~keras_ae.models.vae.VAE`); traversals need a vector code (not the VQ-VAE's
+a posterior (:class:`~keras_ae.models.vae.VAE`); traversals need a vector code (not the VQ-VAE's
 code grid); samples need ``model.sample`` (VAEs, and a VQ-VAE after ``fit_prior``).
 """
 
@@ -269,6 +269,7 @@ def _logsumexp(a, axis=-1):
 
 
 _LOG_PX = weakref.WeakKeyDictionary()  # model -> its compiled log p(x | z)
+_POSTERIOR = weakref.WeakKeyDictionary()  # model -> its compiled posterior draw
 
 
 def _log_px_fn(model):
@@ -280,32 +281,39 @@ def _log_px_fn(model):
     return fn
 
 
+def _posterior_fn(model):
+    """``(images, eps, labels) -> (z, log q(z|x))`` (:meth:`~keras_ae.models.VAE.posterior_sample`: the Gaussian
+    posterior, or the Gaussian and the flows of a flow posterior), compiled like :func:`_log_px_fn`."""
+    fn = _POSTERIOR.get(model)
+    if fn is None:
+        fn = _POSTERIOR[model] = graph_function(lambda images, eps, labels: model.posterior_sample(images, eps, labels))
+    return fn
+
+
 def _log_weights(model, images, labels, rng, k, rows):
-    """``(b, k)`` float64 log importance weights ``log p(x|z) + log p(z) - log q(z|x)``, ``z ~ q(z|x)``,
-    decoding at most ``rows`` codes per decoder call."""
+    """``(b, k)`` float64 log importance weights ``log p(x|z) + log p(z) - log q(z|x)``, ``z ~ q(z|x)`` (the model's
+    own posterior: :meth:`~keras_ae.models.VAE.posterior_sample`), decoding at most ``rows`` codes per decoder call."""
     from keras import ops
 
     from keras_ae import losses
 
     b = len(images)
-    log_px_fn = _log_px_fn(model)
-    extra = () if labels is None else (labels,)
-    mean, log_var = model.encode(images, *extra, return_log_var=True)
-    mean, log_var = np.asarray(mean, "float32"), np.asarray(log_var, "float32")
-    d = mean.shape[1]
+    log_px_fn, posterior_fn = _log_px_fn(model), _posterior_fn(model)
+    d = model.latent_dim
     chunk = max(1, rows // b)
     out = np.empty((b, k), dtype="float64")
+    images_t = ops.convert_to_tensor(images)
+    labels_t = None if labels is None else ops.convert_to_tensor(labels)
     for start in range(0, k, chunk):
         kc = min(chunk, k - start)
         eps = rng.standard_normal((b, kc, d)).astype("float32")
-        z = mean[:, None, :] + np.exp(0.5 * log_var)[:, None, :] * eps
-        zf = z.reshape(b * kc, d)
+        z, log_qz = posterior_fn(images_t, ops.convert_to_tensor(eps), labels_t)
+        zf = ops.reshape(z, (b * kc, d))
         rep = np.repeat(images, kc, axis=0)
         labels_rep = None if labels is None else ops.convert_to_tensor(np.repeat(labels, kc, axis=0))
-        log_px = to_numpy(log_px_fn(ops.convert_to_tensor(zf), ops.convert_to_tensor(rep), labels_rep))
-        log_pz = to_numpy(losses.gaussian_log_prob(zf))
-        log_qz = to_numpy(losses.gaussian_log_prob(zf, np.repeat(mean, kc, axis=0), np.repeat(log_var, kc, axis=0)))
-        out[:, start : start + kc] = (log_px.astype("float64") + log_pz - log_qz).reshape(b, kc)
+        log_px = to_numpy(log_px_fn(zf, ops.convert_to_tensor(rep), labels_rep)).astype("float64")
+        log_pz = to_numpy(losses.gaussian_log_prob(zf)).astype("float64")
+        out[:, start : start + kc] = (log_px + log_pz).reshape(b, kc) - to_numpy(log_qz).astype("float64")
     return out
 
 
@@ -313,7 +321,8 @@ def iwae_nll(model, x, k=1000, y=None, batch_size=4096, seed=0, return_per_examp
     """The importance-weighted bound (Burda et al. 2016) on ``-log p(x)`` of a VAE, in nats per example.
 
     ``IWAE_k(x) = -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x)`` with ``z_1..z_k ~ q(z|x)`` (the model's own
-    Gaussian posterior, prior N(0, I) and likelihood: :meth:`reconstruction_nll`, so Bernoulli on logits or
+    posterior, :meth:`~keras_ae.models.VAE.posterior_sample`: the Gaussian, or the flowed density of a flow
+    posterior; prior N(0, I) and likelihood: :meth:`reconstruction_nll`, so Bernoulli on logits or
     Gaussian with the model's sigma). The negative ELBO is computed from the same samples,
     ``-(1/k) sum_i log w_i`` (the k = 1 estimate averaged over the k draws); by Jensen
     ``IWAE_k <= neg_elbo`` for every example, with equality at k = 1. ``IWAE_k`` decreases towards
@@ -330,7 +339,7 @@ def iwae_nll(model, x, k=1000, y=None, batch_size=4096, seed=0, return_per_examp
     """
     if not _is_vae(model):
         raise InvalidArgumentError(
-            f"iwae_nll needs a VAE (keras_ae.models.VAE or ConditionalVAE: a Gaussian posterior and a prior); "
+            f"iwae_nll needs a VAE (keras_ae.models.VAE or ConditionalVAE: a posterior q(z|x) and a prior); "
             f"received {type(model).__name__}. For other models use the linear probe and reconstructions; flows "
             f"have an exact `log_prob`.")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:

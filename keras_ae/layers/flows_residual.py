@@ -12,7 +12,7 @@ Same contract as :mod:`keras_ae.layers.flows`: ``forward(z) -> (x, log|det dx/dz
 ``inverse(x) -> (z, log|det dz/dx|)``, log-determinants float32 of shape ``(batch,)``, shapes on the data side.
 """
 
-__all__ = ["PlanarFlow", "RadialFlow", "SpectralNormDense", "ProbeNoise", "InvertibleResidualBlock",
+__all__ = ["PlanarFlow", "planar_u_hat", "RadialFlow", "SpectralNormDense", "ProbeNoise", "InvertibleResidualBlock",
            "lipswish"]
 
 import math
@@ -39,6 +39,20 @@ def _uniform_init(dim):
 
 
 # ----- planar and radial flows (Rezende & Mohamed 2015) ------------------------------------------------------------
+def planar_u_hat(u, w):
+    """The constrained ``u`` of a planar flow (Rezende & Mohamed 2015, appendix A.1), over the last axis:
+    ``u_hat = u + (m(w . u) - w . u) w / ||w||^2`` with ``m(a) = -1 + softplus(a)``, so ``w . u_hat = m > -1``.
+    ``u`` and ``w`` are ``(dim,)`` (one flow) or ``(batch, dim)`` (one flow per example, amortized).
+
+    Returns ``(u_hat, m)``: ``m`` is ``w . u_hat`` as constructed, ``(batch,)`` or ``()``, for the log-determinant
+    (recomputing the dot product from ``u_hat`` loses the margin above -1 to rounding when ``|w . u|`` is large).
+    ``softplus`` is floored at 1e-6, which float32 keeps apart from -1 (it rounds ``softplus(-20)`` to 0)."""
+    wu = ops.sum(w * u, axis=-1, keepdims=True)
+    m = -1.0 + ops.maximum(ops.softplus(wu), 1e-6)
+    u_hat = u + (m - wu) * w / (ops.sum(ops.square(w), axis=-1, keepdims=True) + 1e-12)
+    return u_hat, ops.squeeze(m, axis=-1)
+
+
 @register_serializable
 class PlanarFlow(FlowLayer):
     """Planar flow ``x = z + u_hat * tanh(w . z + b)`` on vectors ``(batch, dim)`` (Rezende & Mohamed 2015).
@@ -53,46 +67,74 @@ class PlanarFlow(FlowLayer):
     the implicit-function gradient), and returns ``z = x - u_hat tanh(alpha)``. With the default 50 steps the
     bracket is ``2 |w . u_hat| 2^-50`` wide: the root is exact to float32 rounding (about 1e-7 relative).
 
+    Amortized (``context_dim`` set, as for a VAE posterior): ``(u, w, b)`` of each example are a linear map of its
+    ``context`` vector plus the layer's own ``u, w, b`` (the map's kernel starts at zero, so the layer starts as
+    the shared flow); the constraint on ``u`` is applied per example, so every example's map is invertible.
+    ``forward(z, context=...)`` and ``inverse(x, context=...)`` then require the context.
+
     Args:
         bisection_steps: bisection steps of the inverse (>= 1).
+        context_dim: size of an optional context vector that produces ``(u, w, b)`` per example.
     """
 
-    def __init__(self, bisection_steps=50, **kwargs):
+    def __init__(self, bisection_steps=50, context_dim=None, **kwargs):
         super().__init__(**kwargs)
         self.bisection_steps = check_positive_int("bisection_steps", bisection_steps)
+        if context_dim is not None:
+            context_dim = check_positive_int("context_dim", context_dim)
+        self.context_dim = context_dim
 
     def build(self, input_shape):
         shape = _check_shape(input_shape, self, rank=(2,))
         dim = shape[-1]
+        self.dim = dim
         init = _uniform_init(dim)
         self.u = self.add_weight(shape=(dim,), name="u", initializer=init)
         self.w = self.add_weight(shape=(dim,), name="w", initializer=init)
         self.b = self.add_weight(shape=(), name="b", initializer=init)
+        if self.context_dim:
+            self.context_kernel = self.add_weight(shape=(self.context_dim, 2 * dim + 1), name="context_kernel",
+                                                  initializer="zeros")
         self.built = True
 
     def u_hat(self):
-        """The constrained ``u``: ``w . u_hat = -1 + softplus(w . u) > -1``."""
-        wu = ops.sum(self.w * self.u)
-        m = -1.0 + ops.softplus(wu)
-        return self.u + (m - wu) * self.w / (ops.sum(ops.square(self.w)) + 1e-12)
+        """The constrained ``u`` of the shared (not amortized) flow: ``w . u_hat = -1 + softplus(w . u) > -1``."""
+        return planar_u_hat(self.u, self.w)[0]
+
+    def _params(self, context):
+        """``(u_hat, w, b, w . u_hat)`` in float32 (the constraint is not rounded to float16): ``(dim,), (dim,), (),
+        ()`` shared, or ``(batch, dim)`` twice, ``(batch,)`` twice from ``context``."""
+        u, w, b = (ops.cast(v, "float32") for v in (self.u, self.w, self.b))
+        if not self.context_dim:
+            if context is not None:
+                raise InvalidArgumentError(f"{type(self).__name__} was built without a context (context_dim=None); "
+                                           "received a `context` tensor. Pass context_dim=... to condition on one.")
+            return (*planar_u_hat(u, w), w, b)
+        if context is None:
+            raise InvalidArgumentError(f"{type(self).__name__} has context_dim={self.context_dim}: pass `context` of "
+                                       f"shape (batch, {self.context_dim}) to forward/inverse.")
+        context = ops.convert_to_tensor(context)
+        if len(context.shape) != 2 or context.shape[-1] != self.context_dim:
+            raise InvalidArgumentError(f"`context` must have shape (batch, {self.context_dim}); "
+                                       f"received {tuple(context.shape)}.")
+        h = ops.matmul(ops.cast(context, "float32"), ops.cast(self.context_kernel, "float32"))
+        u, w, b = u + h[:, : self.dim], w + h[:, self.dim: 2 * self.dim], b + h[:, 2 * self.dim]
+        return (*planar_u_hat(u, w), w, b)
 
     def _log_det(self, alpha, wu):
         return ops.log(ops.abs(1.0 + (1.0 - ops.square(ops.tanh(alpha))) * wu))
 
-    def _forward(self, z):
+    def _forward(self, z, context=None):
         z = ops.convert_to_tensor(z)
-        u_hat = ops.cast(self.u_hat(), z.dtype)
-        alpha = _dot(z, ops.cast(self.w, z.dtype)) + ops.cast(self.b, z.dtype)
-        x = z + u_hat[None, :] * ops.tanh(alpha)[:, None]
-        wu = ops.sum(ops.cast(self.w, "float32") * ops.cast(u_hat, "float32"))
+        u_hat, wu, w, b = self._params(context)
+        alpha = _dot(z, ops.cast(w, z.dtype)) + ops.cast(b, z.dtype)
+        x = z + ops.cast(u_hat, z.dtype) * ops.tanh(alpha)[:, None]
         return x, self._log_det(ops.cast(alpha, "float32"), wu)
 
-    def inverse(self, x):
+    def inverse(self, x, context=None):
         x = ops.convert_to_tensor(x)
-        u_hat = ops.cast(self.u_hat(), x.dtype)
-        w = ops.cast(self.w, x.dtype)
-        wu = ops.sum(w * u_hat)
-        target = _dot(x, w) + ops.cast(self.b, x.dtype)
+        u_hat, wu, w, b = (ops.cast(t, x.dtype) for t in self._params(context))
+        target = _dot(x, w) + b
         lo, hi = target - ops.abs(wu), target + ops.abs(wu)
         for _ in range(self.bisection_steps):
             mid = 0.5 * (lo + hi)
@@ -101,12 +143,14 @@ class PlanarFlow(FlowLayer):
         alpha = ops.stop_gradient(0.5 * (lo + hi))
         # one Newton step: negligible move at the root, and the implicit-function gradient d alpha / d(x, weights)
         alpha = alpha - (alpha + wu * ops.tanh(alpha) - target) / (1.0 + wu * (1.0 - ops.square(ops.tanh(alpha))))
-        z = x - u_hat[None, :] * ops.tanh(alpha)[:, None]
+        z = x - u_hat * ops.tanh(alpha)[:, None]
         return z, -self._log_det(ops.cast(alpha, "float32"), ops.cast(wu, "float32"))
 
     def get_config(self):
         config = super().get_config()
         config.update(bisection_steps=self.bisection_steps)
+        if self.context_dim:
+            config.update(context_dim=self.context_dim)
         return config
 
 

@@ -28,10 +28,13 @@ class GaussianSampling(keras.layers.Layer):
         self.seed = seed
         self.seed_generator = ReplicaSeedGenerator(seed)  # each tf.distribute replica draws its own noise
 
+    def noise(self, z_mean):
+        """The base noise ``eps ~ N(0, I)`` of :meth:`sample`, shaped and typed like ``z_mean``."""
+        return keras.random.normal(ops.shape(z_mean), seed=self.seed_generator, dtype=z_mean.dtype)
+
     def sample(self, z_mean, z_log_var):
         """Draw ``z`` by reparameterization, always stochastic and without adding a loss."""
-        eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator, dtype=z_mean.dtype)
-        return z_mean + ops.exp(0.5 * z_log_var) * eps
+        return z_mean + ops.exp(0.5 * z_log_var) * self.noise(z_mean)
 
     def call(self, inputs, training=None, add_loss=True):
         z_mean, z_log_var = inputs

@@ -1,4 +1,5 @@
-"""Variational autoencoders: VAE, beta-VAE (a VAE with ``beta != 1``) and the conditional VAE."""
+"""Variational autoencoders: VAE, beta-VAE (a VAE with ``beta != 1``), the conditional VAE, and flow posteriors
+(planar, IAF: ``posterior_flow``)."""
 
 __all__ = ["VAE", "ConditionalVAE"]
 
@@ -8,12 +9,17 @@ from keras import ops
 
 from keras_ae import losses
 from keras_ae.data import checks
-from keras_ae.errors import check_non_negative, check_positive_int
+from keras_ae.errors import (ArgumentTypeError, InvalidArgumentError, check_choice, check_non_negative,
+                             check_positive_int)
+from keras_ae.layers.flows_autoregressive import InverseAutoregressive
+from keras_ae.layers.flows_residual import PlanarFlow
 from keras_ae.layers.sampling import GaussianSampling
 from keras_ae.models.autoencoder.autoencoder_model import Autoencoder
 from keras_ae.ops.arrays import batched, check_output_memory, to_numpy
 from keras_ae.ops.distribute import scale_loss_for_distribution
 from keras_ae.serialization import register_serializable
+
+POSTERIOR_FLOWS = (None, "planar", "iaf")
 
 
 @register_serializable
@@ -28,12 +34,37 @@ class VAE(Autoencoder):
     In evaluation (``training=False``) the model's outputs are deterministic (decoded from the
     posterior mean), while ``val_reconstruction_loss`` and ``val_neg_elbo`` still use a sampled
     ``z``: they are single-sample ELBO estimates, not the optimistic value at the mean.
+
+    **Flow posteriors** (``posterior_flow="planar"`` or ``"iaf"``): ``q(z|x)`` is the encoder's Gaussian followed
+    by ``flow_steps`` flow layers, ``z_0 = mu + sigma * eps``, ``z_K = f_K(...f_1(z_0))``, each layer amortized on
+    the context ``concat(z_mean, z_log_var)`` of the example: planar flows (Rezende & Mohamed 2015) whose
+    ``(u, w, b)`` are a linear map of the context (``u`` constrained per example), or inverse autoregressive flows
+    (Kingma et al. 2016) whose MADE (``flow_hidden`` widths) also sees the context, in alternating variable order.
+    The KL term is then the one-sample Monte-Carlo estimate ``log q_K(z_K|x) - log p(z_K)`` with
+    ``log q_K = log N(z_0; mu, sigma) - sum_k log|det df_k/dz_{k-1}|`` (float32); ``kl_loss`` reports it and
+    ``neg_elbo`` (beta = 1) stays ``reconstruction_loss + kl_loss``. The deterministic outputs decode
+    ``f_K(...f_1(z_mean))``. :meth:`posterior_sample` gives ``(z_K, log q_K(z_K|x))`` for any base noise (what the
+    IWAE bound uses, for every VAE).
+
+    Args:
+        encoder: a functional model from images (and a condition) to ``[z_mean, z_log_var]``.
+        decoder: a functional model from codes (and a condition) to the likelihood parameter.
+        beta: weight of the KL term.
+        likelihood, sigma: as :class:`~keras_ae.models.autoencoder.Autoencoder`.
+        seed: seed of the reparameterization noise.
+        posterior_flow: ``None`` (the Gaussian posterior), ``"planar"`` or ``"iaf"``.
+        flow_steps: number of flow layers after the Gaussian (used with ``posterior_flow``).
+        flow_hidden: the IAF layers' MADE widths.
     """
 
     labels_hint = "the conditional VAE, keras_ae.zoo.conv_cvae"
 
-    def __init__(self, encoder, decoder, beta=1.0, likelihood="bernoulli", sigma=0.1, seed=None, **kwargs):
+    def __init__(self, encoder, decoder, beta=1.0, likelihood="bernoulli", sigma=0.1, seed=None, posterior_flow=None,
+                 flow_steps=4, flow_hidden=(128, 128), **kwargs):
         beta = check_non_negative("beta", beta)  # here, not as the sampling layer's internal `kl_weight`
+        posterior_flow = check_choice("posterior_flow", posterior_flow, POSTERIOR_FLOWS)
+        flow_steps = check_positive_int("flow_steps", flow_steps)
+        flow_hidden = _check_widths("flow_hidden", flow_hidden)
         super().__init__(encoder, decoder, likelihood=likelihood, sigma=sigma, **kwargs)
         if not isinstance(encoder.outputs, list) or len(encoder.outputs) != 2:
             raise InvalidArgumentError(
@@ -44,6 +75,25 @@ class VAE(Autoencoder):
         self.sampling = GaussianSampling(kl_weight=beta, seed=seed, name="sampling", dtype=self.dtype_policy)
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
         self.neg_elbo_tracker = keras.metrics.Mean(name="neg_elbo")
+        self.posterior_flow, self.flow_steps, self.flow_hidden = posterior_flow, flow_steps, flow_hidden
+        self.flows = self._make_flows() if posterior_flow else []
+
+    def _make_flows(self):
+        """The posterior's flow layers in sampling order (``z_0`` first), built for the latent size."""
+        d, context = self.latent_dim, 2 * self.latent_dim
+        if self.posterior_flow == "iaf" and d < 2:
+            raise InvalidArgumentError(f"posterior_flow='iaf' needs latent_dim >= 2 (an autoregressive map of one "
+                                       f"variable is a constant scale); received latent_dim={d}. Use 'planar'.")
+        flows = []
+        for k in range(self.flow_steps):
+            if self.posterior_flow == "iaf":
+                layer = InverseAutoregressive(hidden=self.flow_hidden, reverse=k % 2 == 1, context_dim=context,
+                                              name=f"iaf_{k}", dtype=self.dtype_policy)
+            else:
+                layer = PlanarFlow(context_dim=context, name=f"planar_{k}", dtype=self.dtype_policy)
+            layer.build((None, d))
+            flows.append(layer)
+        return flows
 
     @property
     def beta(self):
@@ -53,9 +103,61 @@ class VAE(Autoencoder):
     def latent_dim(self):
         return int(self.encoder.outputs[0].shape[-1])
 
+    def _condition(self, labels):
+        """The decoder's and encoder's condition from integer ``labels`` (``None`` for unconditional models)."""
+        if labels is None:
+            return None
+        return ops.one_hot(ops.reshape(ops.cast(labels, "int32"), (-1,)), self.num_classes)
+
+    def _posterior(self, z_mean, z_log_var, eps):
+        """``(z_K, log q_K(z_K|x))`` for base noise ``eps`` of shape ``(batch, d)`` or ``(batch, k, d)`` (``k`` draws
+        per example); ``log q_K`` float32, of shape ``eps.shape[:-1]``."""
+        eps = ops.convert_to_tensor(eps, dtype=z_mean.dtype)
+        if len(eps.shape) == 3:
+            z_mean, z_log_var = z_mean[:, None, :], z_log_var[:, None, :]
+        # log N(z_0; mu, sigma) from eps itself: no (z_0 - mu) / sigma rounding
+        log_q = losses.gaussian_log_prob(eps) - 0.5 * ops.sum(ops.cast(z_log_var, "float32") + ops.zeros_like(
+            ops.cast(eps, "float32")), axis=-1)
+        z = z_mean + ops.exp(0.5 * z_log_var) * eps
+        if not self.flows:
+            return z, log_q
+        shape, d = ops.shape(z), self.latent_dim
+        context = ops.concatenate([z_mean, z_log_var], axis=-1)
+        context = ops.reshape(context + ops.zeros_like(ops.concatenate([z, z], axis=-1)), (-1, 2 * d))
+        z, log_det = self._apply_flows(ops.reshape(z, (-1, d)), context)
+        return ops.reshape(z, shape), log_q - ops.reshape(log_det, ops.shape(log_q))
+
+    def _apply_flows(self, z, context):
+        """``z_0 -> z_K`` through the posterior's flows; returns ``(z_K, sum_k log|det|)`` (float32)."""
+        total = ops.zeros((ops.shape(z)[0],), dtype="float32")
+        for layer in self.flows:
+            z, log_det = layer.forward(z, context=context)
+            total = total + log_det
+        return z, total
+
+    def posterior_sample(self, images, eps, labels=None):
+        """Codes from the model's posterior for given base noise: ``(z_K, log q_K(z_K|x))`` (tensors in and out).
+
+        ``eps`` (standard normal) has shape ``(n, latent_dim)`` (one draw per image) or ``(n, k, latent_dim)``
+        (``k`` draws per image, the encoder run once); ``z_K`` has ``eps``' shape and ``log q_K`` (nats, float32)
+        its shape without the last axis. The Gaussian posterior gives ``z = mu + sigma * eps`` and its log-density;
+        a flow posterior (``posterior_flow``) passes ``z`` through its flows and subtracts their log-determinants.
+        ``labels`` are the integer classes of a conditional model. Used by
+        :func:`keras_ae.evaluation.latent.iwae_nll`.
+        """
+        z_mean, z_log_var = self._encode(ops.convert_to_tensor(images, "float32"), self._condition(labels), False)
+        return self._posterior(z_mean, z_log_var, eps)
+
     def call(self, inputs, training=None):
         images, condition = self.split_inputs(inputs)
         z_mean, z_log_var = self._encode(images, condition, training)
+        if self.flows:
+            # training: a sampled z_K with its log-density; evaluation: deterministic, the flows applied to the mean
+            eps = self.sampling.noise(z_mean) if training else ops.zeros_like(z_mean)
+            z, log_q = self._posterior(z_mean, z_log_var, eps)
+            out = self._decode(z, condition, training)
+            return {"reconstruction": self.link(out), "decoder_output": out, "z": z, "z_mean": z_mean,
+                    "z_log_var": z_log_var, "log_q": log_q}
         # the KL is computed in compute_loss from these outputs, not read back from the layer's add_loss (on JAX a
         # sub-layer's losses are not visible there, and tf.distribute replicas share each layer's loss list)
         z = self.sampling([z_mean, z_log_var], training=training, add_loss=False)
@@ -71,12 +173,20 @@ class VAE(Autoencoder):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         images, condition = self.split_inputs(x)
         z_mean, z_log_var = y_pred["z_mean"], y_pred["z_log_var"]
-        if training:
-            out = y_pred["decoder_output"]
-        else:  # the outputs were decoded from the mean; the ELBO needs a sampled z
-            out = self._decode(self.sampling.sample(z_mean, z_log_var), condition, False)
+        if self.flows:  # the Monte-Carlo KL of the flowed posterior, log q_K(z_K|x) - log p(z_K), float32
+            if training:
+                out, z, log_q = y_pred["decoder_output"], y_pred["z"], y_pred["log_q"]
+            else:  # the outputs came from the mean; the ELBO needs a sampled z_K
+                z, log_q = self._posterior(z_mean, z_log_var, self.sampling.noise(z_mean))
+                out = self._decode(z, condition, False)
+            kl = log_q - losses.gaussian_log_prob(z)
+        else:
+            if training:
+                out = y_pred["decoder_output"]
+            else:  # the outputs were decoded from the mean; the ELBO needs a sampled z
+                out = self._decode(self.sampling.sample(z_mean, z_log_var), condition, False)
+            kl = losses.gaussian_kl(z_mean, z_log_var)
         rec = self.reconstruction_nll(images, out)
-        kl = losses.gaussian_kl(z_mean, z_log_var)
         self.reconstruction_tracker.update_state(rec, sample_weight=sample_weight)
         self.kl_tracker.update_state(kl, sample_weight=sample_weight)
         self.neg_elbo_tracker.update_state(rec + kl, sample_weight=sample_weight)
@@ -107,8 +217,20 @@ class VAE(Autoencoder):
 
     def get_config(self):
         config = super().get_config()
-        config.update(beta=self.beta, seed=self.seed)
+        config.update(beta=self.beta, seed=self.seed, posterior_flow=self.posterior_flow, flow_steps=self.flow_steps,
+                      flow_hidden=list(self.flow_hidden))
         return config
+
+
+def _check_widths(name, value):
+    """A non-empty sequence of positive integer layer widths, as a tuple."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ArgumentTypeError(f"`{name}` must be a list of layer widths (integers >= 1), e.g. (128, 128); "
+                                f"received {value!r}.")
+    widths = tuple(check_positive_int(f"{name} widths", w) for w in value)
+    if not widths:
+        raise InvalidArgumentError(f"`{name}` must list at least one layer width; received {value!r}.")
+    return widths
 
 
 @register_serializable

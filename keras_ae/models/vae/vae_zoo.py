@@ -18,6 +18,9 @@ def dense_vae(
     activation="relu",
     likelihood="bernoulli",
     seed=None,
+    posterior_flow=None,
+    flow_steps=4,
+    flow_hidden=(128, 128),
     optimizer=None,
     learning_rate=1e-3,
     name="dense_vae",
@@ -32,6 +35,11 @@ def dense_vae(
         activation: hidden activation.
         likelihood: ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"``.
         seed: seed of the reparameterization noise.
+        posterior_flow: ``None`` (Gaussian posterior), ``"planar"`` (planar flows, Rezende & Mohamed 2015) or
+            ``"iaf"`` (inverse autoregressive flow, Kingma et al. 2016): the Gaussian followed by ``flow_steps``
+            flow layers amortized on ``concat(z_mean, z_log_var)`` (:class:`~keras_ae.models.VAE`).
+        flow_steps: number of posterior flow layers.
+        flow_hidden: MADE widths of the IAF layers.
         optimizer: an optimizer (instance or name); Adam(learning_rate) by default.
         learning_rate: the default optimizer's learning rate.
         name: the model's name.
@@ -43,10 +51,11 @@ def dense_vae(
     """
     input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
     beta = check_non_negative("beta", beta)
+    flow_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden)
     hidden = tuple(hidden)
     encoder = networks.mlp_encoder(input_shape, latent_dim, hidden, activation, gaussian=True)
     decoder = networks.mlp_decoder(input_shape, latent_dim, hidden[::-1], activation)
-    model = VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, name=name)
+    model = VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, name=name, **flow_args)
     return compile_model(model, optimizer, learning_rate)
 
 
@@ -66,6 +75,9 @@ def conv_vae(
     block="plain",
     likelihood="bernoulli",
     seed=None,
+    posterior_flow=None,
+    flow_steps=4,
+    flow_hidden=(128, 128),
     optimizer=None,
     learning_rate=1e-3,
     name="conv_vae",
@@ -90,6 +102,11 @@ def conv_vae(
             :func:`keras_ae.networks.conv_encoder` / :func:`~keras_ae.networks.conv_decoder`.
         likelihood: ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"``.
         seed: seed of the reparameterization noise.
+        posterior_flow: ``None`` (Gaussian posterior), ``"planar"`` (planar flows, Rezende & Mohamed 2015) or
+            ``"iaf"`` (inverse autoregressive flow, Kingma et al. 2016): the Gaussian followed by ``flow_steps``
+            flow layers amortized on ``concat(z_mean, z_log_var)`` (:class:`~keras_ae.models.VAE`).
+        flow_steps: number of posterior flow layers.
+        flow_hidden: MADE widths of the IAF layers.
         optimizer: an optimizer (instance or name); Adam(learning_rate) by default.
         learning_rate: the default optimizer's learning rate.
         name: the model's name.
@@ -99,14 +116,16 @@ def conv_vae(
         >>> model.fit(keras_ae.data.load("mnist", split="train"), epochs=10)
         >>> z = model.encode(x_test)            # posterior means, (n, 2)
         >>> images = model.sample(16, seed=0)   # decoded prior draws
+        >>> iaf = keras_ae.zoo.conv_vae(latent_dim=16, posterior_flow="iaf", flow_steps=4)  # a flow posterior
     """
     input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
     enc_opts, dec_opts = networks.conv_options(padding, downsampling, upsampling, norm, block)
     beta = check_non_negative("beta", beta)
+    flow_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden)
     encoder = networks.conv_encoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True,
                                     **enc_opts)
     decoder = networks.conv_decoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, **dec_opts)
-    model = VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, name=name)
+    model = VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, name=name, **flow_args)
     return compile_model(model, optimizer, learning_rate)
 
 
@@ -127,6 +146,9 @@ def conv_cvae(
     block="plain",
     likelihood="bernoulli",
     seed=None,
+    posterior_flow=None,
+    flow_steps=4,
+    flow_hidden=(128, 128),
     optimizer=None,
     learning_rate=1e-3,
     name="conv_cvae",
@@ -143,6 +165,11 @@ def conv_cvae(
             :func:`keras_ae.networks.conv_encoder` / :func:`~keras_ae.networks.conv_decoder`.
         likelihood: ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"``.
         seed: seed of the reparameterization noise.
+        posterior_flow: ``None`` (Gaussian posterior), ``"planar"`` (planar flows, Rezende & Mohamed 2015) or
+            ``"iaf"`` (inverse autoregressive flow, Kingma et al. 2016): the Gaussian followed by ``flow_steps``
+            flow layers amortized on ``concat(z_mean, z_log_var)`` (:class:`~keras_ae.models.VAE`).
+        flow_steps: number of posterior flow layers.
+        flow_hidden: MADE widths of the IAF layers.
         optimizer: an optimizer (instance or name); Adam(learning_rate) by default.
         learning_rate: the default optimizer's learning rate.
         name: the model's name.
@@ -156,11 +183,13 @@ def conv_cvae(
     enc_opts, dec_opts = networks.conv_options(padding, downsampling, upsampling, norm, block)
     num_classes = check_positive_int("num_classes", num_classes, minimum=2)
     beta = check_non_negative("beta", beta)
+    flow_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden)
     encoder = networks.conv_encoder(
         input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True, condition_dim=num_classes, **enc_opts
     )
     decoder = networks.conv_decoder(
         input_shape, latent_dim, filters, kernel_size, dense_units, activation, condition_dim=num_classes, **dec_opts
     )
-    model = ConditionalVAE(encoder, decoder, num_classes, beta=beta, likelihood=likelihood, seed=seed, name=name)
+    model = ConditionalVAE(encoder, decoder, num_classes, beta=beta, likelihood=likelihood, seed=seed, name=name,
+                           **flow_args)
     return compile_model(model, optimizer, learning_rate)
