@@ -113,8 +113,10 @@ def dense_wgan(
     rho=0.99,
     name="dense_wgan",
 ):
-    """Dense WGAN (Arjovsky et al. 2017) for low-dimensional data: critic weights clipped to ``[-clip_value,
-    clip_value]`` after every critic update, ``n_critic`` critic updates per generator update, RMSprop.
+    """Dense WGAN (Arjovsky et al. 2017) for low-dimensional data: weight-clipped critic, n_critic steps, RMSprop.
+
+    The critic's weights are clipped to ``[-clip_value, clip_value]`` after every critic update
+    (:class:`~keras_ae.models.WGAN`); ``n_critic`` critic updates per generator update.
 
     Args:
         input_shape: the shape of one example, ``(d,)`` (``(2,)`` for 2-D points).
@@ -279,8 +281,10 @@ def wgan(
     rho=0.99,
     name="wgan",
 ):
-    """Convolutional WGAN (Arjovsky et al. 2017) for images in [0, 1]: the DCGAN networks, critic weights clipped to
-    ``[-clip_value, clip_value]`` after every critic update, RMSprop; height and width divisible by 4.
+    """Convolutional WGAN (Arjovsky et al. 2017) for images in [0, 1]: DCGAN networks, weight-clipped critic, RMSprop.
+
+    The critic's weights are clipped to ``[-clip_value, clip_value]`` after every critic update
+    (:class:`~keras_ae.models.WGAN`); height and width divisible by 4.
 
     Args:
         input_shape: image shape ``(H, W, C)``, H and W divisible by 4.
