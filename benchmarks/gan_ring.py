@@ -1,13 +1,14 @@
-"""The mode-collapse test on a ring of 8 Gaussians (radius 2, std 0.02): dense_wgan_gp and dense_gan.
+"""The mode-collapse test on a ring of 8 Gaussians (radius 2, std 0.02): dense_wgan_gp, dense_gan and dense_wgan.
 
-Runs the recipes ``zoo/dense_wgan_gp_ring.toml`` and ``zoo/dense_gan_ring.toml`` exactly as
-``keras-ae train zoo/<model>_ring.toml`` does (the constructors' defaults: latent 2, Adam 1e-3 decayed linearly to 1%
-over 2,000 generator updates; 11 epochs of 50,000 points, batch 256), optionally for more seeds, and reports on 2,500
-samples the modes covered (of 8; a mode is covered by >= 1 high-quality sample, as in VEEGAN) and the share of
-high-quality samples (within 3 std = 0.06 of the nearest mode center). The run folders (model, metrics, the scatter
+Runs the recipes ``zoo/dense_wgan_gp_ring.toml``, ``zoo/dense_gan_ring.toml`` and ``zoo/dense_wgan_ring.toml``
+exactly as ``keras-ae train zoo/<model>_ring.toml`` does (the constructors' defaults: latent 2; Adam 1e-3, for
+dense_wgan RMSprop 2e-4 with weights clipped to 0.05, decayed linearly to 1% over 2,000 generator updates; 11 epochs
+of 50,000 points, batch 256), optionally for more seeds, and reports on 2,500 samples the modes covered (of 8; a mode
+is covered by >= 1 high-quality sample, as in VEEGAN) and the share of high-quality samples (within 3 std = 0.06 of
+the nearest mode center). The run folders (model, metrics, the scatter
 ``samples.png``) go to ``--out``; the summary to ``benchmarks/results/gan_ring.json``.
 
-    python benchmarks/gan_ring.py [--seeds 0] [--models dense_wgan_gp,dense_gan]
+    python benchmarks/gan_ring.py [--seeds 0] [--models dense_wgan_gp,dense_gan,dense_wgan]
 """
 
 import argparse
@@ -25,7 +26,7 @@ HERE = ROOT / "benchmarks"
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", default="dense_wgan_gp,dense_gan")
+    p.add_argument("--models", default="dense_wgan_gp,dense_gan,dense_wgan")
     p.add_argument("--seeds", default="0", help="comma-separated seeds (the recipes' seed is 0)")
     p.add_argument("--out", default=str(HERE / "results" / "gan_ring"), help="run folders")
     p.add_argument("--summary", default=str(HERE / "results" / "gan_ring.json"))

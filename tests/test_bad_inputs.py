@@ -287,6 +287,9 @@ zoo_case("gan", "conditional_gan", IA, "num_classes", num_classes=1)
 zoo_case("gan", "dense_gan", IA, "hidden", hidden=())
 zoo_case("gan", "dense_gan", IA, "input_shape", input_shape=(0,))
 zoo_case("gan", "dense_wgan_gp", AT, "n_critic", n_critic=2.5)
+zoo_case("gan", "dense_wgan", IA, "clip_value", clip_value=0.0)
+zoo_case("gan", "wgan", IA, "clip_value", clip_value=-0.01)
+zoo_case("gan", "wgan", AT, "n_critic", n_critic=2.5)
 
 # flow family
 zoo_case("flow", "realnvp_2d", IA, "num_couplings", num_couplings=0)

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
@@ -181,3 +182,36 @@ def test_multi_worker_conv_vae_matches_one_process(tmp_path):
     loss = float(workers[0]["epoch_loss"])
     assert abs(loss - np.mean(single_epochs)) <= 0.01 * np.mean(single_epochs) + 4 * np.std(single_epochs), \
         (loss, single_epochs)
+
+
+_CLIP_SCRIPT = r"""
+import json, numpy as np
+from keras_ae.ops import distribute as dist
+dist.simulate_devices(2)
+import keras_ae
+x = np.random.default_rng(0).uniform(0, 1, (32, 8, 8, 1)).astype("float32")
+with dist.strategy_scope("mirrored"):
+    m = keras_ae.zoo.wgan(input_shape=(8, 8, 1), latent_dim=4, filters=(2, 4), n_critic=2, clip_value=0.02, seed=0)
+    m.fit(x, batch_size=16, epochs=1, verbose=0)
+    reps = [dist.replica_values(v) for v in m.discriminator.trainable_variables]
+    print("RESULT " + json.dumps(dict(
+        replicas=len(reps[0]), largest=max(float(np.abs(r).max()) for rr in reps for r in rr),
+        equal=all(np.array_equal(rr[0], rr[1]) for rr in reps),
+        d_iterations=[int(i) for i in dist.replica_values(m.d_optimizer.iterations)])))
+"""
+
+
+@pytest.mark.slow
+def test_wgan_critic_is_clipped_on_every_replica():
+    """The WGAN's weight clipping assigns mirrored variables through the strategy's cross-replica update
+    (keras_ae.ops.distribute.assign_each): every replica's critic within the clip, all replicas equal."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("MirroredStrategy is TensorFlow's")
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, "-c", _CLIP_SCRIPT], capture_output=True, text=True, env=env, timeout=600)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert lines, proc.stderr[-3000:]
+    out = json.loads(lines[-1][len("RESULT "):])
+    assert out["replicas"] == 2 and out["equal"]
+    assert 0.02 - 1e-6 < out["largest"] <= 0.02 + 1e-7  # clipped, and the bound reached
+    assert out["d_iterations"] == [4, 4]

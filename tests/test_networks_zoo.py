@@ -28,8 +28,9 @@ GAN_NETWORK = {"downsampling": "discriminator", "norm": "discriminator", "upsamp
 
 
 # conv_vae (every option) and conv_ae (padding, norm) are trained and reloaded option by option in
-# tests/test_networks.py; here every other constructor, to keep this file's time down
-TRAINED_ELSEWHERE = ("conv_ae", "conv_vae")
+# tests/test_networks.py; wgan builds wgan_gp's networks (gan_options, conv_generator, conv_discriminator) and trains
+# with norm="batch" in tests/models/gan; here every other constructor, to keep this file's time down
+TRAINED_ELSEWHERE = ("conv_ae", "conv_vae", "wgan")
 TO_TRAIN = [n for n in CONV_MODELS if n not in TRAINED_ELSEWHERE]
 
 

@@ -16,6 +16,8 @@ on one device.
   generator is a mirrored variable, so every replica would draw the same noise for its share of the batch).
 - :func:`cross_replica_sum`, :func:`cross_replica_concat`: combine state computed inside ``call`` (the VQ-VAE's EMA
   codebook statistics) so every replica holds the same values.
+- :func:`assign_each`: assign a function of each variable's value to it inside a training step (a WGAN critic's
+  weight clipping), through the strategy's cross-replica update under ``tf.distribute``.
 - :func:`synchronize_batch_statistics`: whether batch-norm moments must be all-reduced (TensorFlow, more than one
   replica), used by :class:`keras_ae.layers.SyncBatchNormalization`.
 - :func:`strategy_scope`: the strategy for ``mirrored``, ``multi-worker`` or ``data-parallel`` (the command line's
@@ -25,6 +27,7 @@ on one device.
 __all__ = [
     "DISTRIBUTIONS",
     "ReplicaSeedGenerator",
+    "assign_each",
     "cross_replica_concat",
     "cross_replica_sum",
     "get_strategy",
@@ -135,6 +138,30 @@ def cross_replica_concat(x, axis=0):
     if ctx is None:
         return x
     return ctx.all_gather(x, axis=axis)
+
+
+def assign_each(variables, fn):
+    """``v.assign(fn(v.value))`` for each Keras variable ``v``, inside a training step (TensorFlow and torch; a JAX
+    step maps ``fn`` over the values it returns instead).
+
+    Under a ``tf.distribute`` strategy a model's variables are mirrored with no aggregation, so a replica cannot
+    assign them itself: the assignment goes through ``merge_call`` and ``strategy.extended.update``, as Keras'
+    optimizers apply their updates and weight decay, and ``fn`` is applied to every device's copy (which hold the
+    same values after a synchronized optimizer step, so they stay equal).
+    """
+    variables = list(variables)
+    tf = _tf()
+    if tf is None or not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
+        for v in variables:
+            v.assign(fn(v.value))
+        return
+
+    def update(strategy, tf_variables):
+        for var in tf_variables:
+            strategy.extended.update(var, lambda component: component.assign(fn(component)), group=False)
+
+    tf.__internal__.distribute.interim.maybe_merge_call(update, tf.distribute.get_strategy(),
+                                                        [v.value for v in variables])
 
 
 def synchronize_batch_statistics():

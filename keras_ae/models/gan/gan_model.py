@@ -1,16 +1,16 @@
-"""Generative adversarial networks: the minimax GAN (and its non-saturating variant), WGAN-GP and the
-conditional GAN. Each holds a ``generator`` and a ``discriminator`` and trains them with two optimizers
+"""Generative adversarial networks: the minimax GAN (and its non-saturating variant), the WGAN (weight clipping),
+WGAN-GP and the conditional GAN. Each holds a ``generator`` and a ``discriminator`` and trains them with two optimizers
 (see :mod:`keras_ae.models.gan.gan_trainer` for the backend-specific step).
 """
 
-__all__ = ["GAN", "WGANGP", "ConditionalGAN"]
+__all__ = ["GAN", "WGAN", "WGANGP", "ConditionalGAN"]
 
 import keras
 import numpy as np
 from keras import ops
 
 from keras_ae.data import checks
-from keras_ae.errors import (InvalidArgumentError, InvalidDataError, check_choice, check_non_negative,
+from keras_ae.errors import (InvalidArgumentError, InvalidDataError, check_choice, check_non_negative, check_positive,
                              check_positive_int, reject_unknown, rename_config_keys, take_renamed)
 from keras_ae.models.base_model import KerasAEModel
 from keras_ae.models.gan.gan_trainer import AdversarialTrainer
@@ -232,8 +232,95 @@ class GAN(AdversarialTrainer, KerasAEModel):
         return cls(**config)
 
 
+class _WassersteinGAN(GAN):
+    """What the WGAN and WGAN-GP share: a critic scoring examples (no sigmoid), the Wasserstein estimate
+    ``E[D(x)] - E[D(G(z))]`` the critic maximizes, the generator loss ``-E[D(G(z))]``, ``n_critic=5`` by default,
+    and the refusal of the minimax GAN's ``gan_loss`` and ``label_smoothing``."""
+
+    _WHY = {
+        "gan_loss": "the Wasserstein critic and generator losses are fixed (E[D(x)] - E[D(G(z))]).",
+        "loss": "the Wasserstein critic and generator losses are fixed (E[D(x)] - E[D(G(z))]).",
+        "label_smoothing": "the critic outputs unbounded scores, not probabilities: there are no labels to smooth.",
+    }
+
+    def __init__(self, generator, discriminator, n_critic=5, data_range=None, seed=None, **kwargs):
+        n_critic = take_renamed(kwargs, "d_steps", "n_critic", n_critic, 5, type(self).__name__)
+        reject_unknown({k: v for k, v in kwargs.items() if k in self._WHY}, type(self).__name__, (), self._WHY)
+        super().__init__(generator, discriminator, n_critic=n_critic, data_range=data_range, seed=seed, **kwargs)
+
+    def critic_scores(self, real):
+        """``(fake, wasserstein)``: a generated batch (no gradient to the generator) and ``E[D(x)] - E[D(G(z))]``
+        on it and the real batch, in float32."""
+        fake = ops.stop_gradient(self._fake(real))
+        real_score = ops.mean(ops.cast(self.discriminator(real, training=True), "float32"))
+        fake_score = ops.mean(ops.cast(self.discriminator(fake, training=True), "float32"))
+        return fake, real_score - fake_score
+
+    def generator_objective(self, real):
+        g_loss = -ops.mean(ops.cast(self.discriminator(self._fake(real), training=True), "float32"))
+        return g_loss, {"g_loss": g_loss}
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("gan_loss", "label_smoothing"):
+            config.pop(key, None)
+        return config
+
+
 @register_serializable
-class WGANGP(GAN):
+class WGAN(_WassersteinGAN):
+    """The Wasserstein GAN of Arjovsky, Chintala and Bottou (ICML 2017), with weight clipping.
+
+    The critic minimizes ``E[D(G(z))] - E[D(x)]`` (it maximizes the Wasserstein estimate), the generator minimizes
+    ``-E[D(G(z))]``; ``n_critic`` critic updates per generator update. After every critic update each of the
+    critic's trainable weights is clipped to ``[-clip_value, clip_value]`` (kernels, biases and any normalization
+    scales alike, as in the paper), inside the compiled step on every backend, so the critic stays in a compact set
+    of K-Lipschitz functions. (The critic as built is not clipped: its first update starts from its initial weights;
+    every later one from clipped weights.) ``model.compile()`` gives each player RMSprop(5e-5), the paper's optimizer.
+
+    Args:
+        generator: a functional model from latent codes ``(batch, latent_dim)`` to data.
+        discriminator: the critic: a functional model from data to one unbounded score per example, ``(batch, 1)``.
+            Batch normalization is allowed (the paper's DCGAN critic had it; clipping, unlike WGAN-GP's per-example
+            gradient penalty, does not need each example's score to be independent of the batch), but the zoo's
+            critics have none by default, as WGAN-GP's.
+        n_critic: critic updates per generator update (>= 1; the paper's 5).
+        clip_value: the weight clipping bound ``c > 0`` (the paper's 0.01).
+        data_range: ``(low, high)`` the data must lie in (checked by ``fit``), or ``None``.
+        seed: seed of the latent draws during training.
+
+    Metrics: ``d_loss`` (the critic's loss), ``g_loss`` (``-E[D(G(z))]``) and ``wasserstein`` (the estimate
+    ``E[D(x)] - E[D(G(z))]``, up to the unknown Lipschitz constant the clipping sets: it compares epochs of one run,
+    not runs).
+    """
+
+    def __init__(self, generator, discriminator, n_critic=5, clip_value=0.01, data_range=None, seed=None, **kwargs):
+        self.clip_value = check_positive("clip_value", clip_value)
+        super().__init__(generator, discriminator, n_critic=n_critic, data_range=data_range, seed=seed, **kwargs)
+
+    def metric_names(self):
+        return ["d_loss", "g_loss", "wasserstein"]
+
+    def default_optimizer(self):
+        return keras.optimizers.RMSprop(5e-5)
+
+    def critic_constraint(self, value):
+        """A critic weight's value after a critic update: clipped to ``[-clip_value, clip_value]``."""
+        return ops.clip(value, -self.clip_value, self.clip_value)
+
+    def discriminator_objective(self, real):
+        _, wasserstein = self.critic_scores(real)
+        d_loss = -wasserstein
+        return d_loss, {"d_loss": d_loss, "wasserstein": wasserstein}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(clip_value=self.clip_value)
+        return config
+
+
+@register_serializable
+class WGANGP(_WassersteinGAN):
     """Wasserstein GAN with gradient penalty (Gulrajani et al. 2017).
 
     The critic maximizes ``E[D(x)] - E[D(G(z))]`` minus ``gp_weight * E[(||grad D(x_hat)|| - 1)^2]`` at
@@ -246,13 +333,6 @@ class WGANGP(GAN):
 
     def __init__(self, generator, discriminator, n_critic=5, gp_weight=10.0, epsilon=1e-12, data_range=None,
                  seed=None, **kwargs):
-        n_critic = take_renamed(kwargs, "d_steps", "n_critic", n_critic, 5, type(self).__name__)
-        why = {
-            "gan_loss": "the Wasserstein critic and generator losses are fixed (E[D(x)] - E[D(G(z))]).",
-            "loss": "the Wasserstein critic and generator losses are fixed (E[D(x)] - E[D(G(z))]).",
-            "label_smoothing": "the critic outputs unbounded scores, not probabilities: there are no labels to smooth.",
-        }
-        reject_unknown({k: v for k, v in kwargs.items() if k in why}, type(self).__name__, (), why)
         self.gp_weight = check_non_negative("gp_weight", gp_weight)
         self.epsilon = check_non_negative("epsilon", epsilon)
         super().__init__(generator, discriminator, n_critic=n_critic, data_range=data_range, seed=seed, **kwargs)
@@ -271,22 +351,13 @@ class WGANGP(GAN):
         return ops.mean(ops.square(norm - 1.0))
 
     def discriminator_objective(self, real):
-        fake = ops.stop_gradient(self._fake(real))
-        real_score = ops.mean(ops.cast(self.discriminator(real, training=True), "float32"))
-        fake_score = ops.mean(ops.cast(self.discriminator(fake, training=True), "float32"))
-        wasserstein = real_score - fake_score
+        fake, wasserstein = self.critic_scores(real)
         gp = self.gradient_penalty(real, fake)
         d_loss = -wasserstein + self.gp_weight * gp
         return d_loss, {"d_loss": d_loss, "wasserstein": wasserstein, "gradient_penalty": gp}
 
-    def generator_objective(self, real):
-        g_loss = -ops.mean(ops.cast(self.discriminator(self._fake(real), training=True), "float32"))
-        return g_loss, {"g_loss": g_loss}
-
     def get_config(self):
         config = super().get_config()
-        for key in ("gan_loss", "label_smoothing"):
-            config.pop(key, None)
         config.update(gp_weight=self.gp_weight, epsilon=self.epsilon)
         return config
 

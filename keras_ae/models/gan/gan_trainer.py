@@ -17,7 +17,11 @@ A model using :class:`AdversarialTrainer` implements two objectives, each return
     def discriminator_objective(self, batch): ...
     def generator_objective(self, batch): ...
 
-and sets ``n_critic`` (the number of discriminator/critic updates per generator update). Gradients of a network's
+and sets ``n_critic`` (the number of discriminator/critic updates per generator update). A model may define
+``critic_constraint(value)``, a ``keras.ops`` function of one critic weight's value (the WGAN's weight clipping):
+after every critic update each of the critic's trainable variables is set to it, inside the compiled step
+(TensorFlow and torch assign it, through the strategy's cross-replica update under ``tf.distribute``,
+:func:`keras_ae.ops.distribute.assign_each`; JAX maps it over the updated values it returns). Gradients of a network's
 output with respect to its *input* (the WGAN-GP penalty) come from :func:`keras_ae.ops.autodiff.input_gradient`.
 
 Each player differentiates ``optimizer.scale_loss(scale_loss_for_distribution(loss))``: its loss divided by the
@@ -33,7 +37,7 @@ from keras import ops
 
 from keras_ae import precision
 from keras_ae.errors import ArgumentTypeError, InvalidArgumentError, ModelStateError
-from keras_ae.ops.distribute import multi_worker_logs, scale_loss_for_distribution
+from keras_ae.ops.distribute import assign_each, multi_worker_logs, scale_loss_for_distribution
 
 
 class OptimizerPair:
@@ -83,12 +87,14 @@ class AdversarialTrainer(keras.Model):
     """Mixin with ``compile(d_optimizer, g_optimizer)``, saving of both optimizers and the two-player step."""
 
     n_critic = 1  # discriminator (critic) updates per generator update
+    critic_constraint = None  # or a method: a critic weight's value after each critic update (see the module doc)
 
     # ----- compile and its config --------------------------------------------------------------
     def compile(self, d_optimizer=None, g_optimizer=None, optimizer=None, jit_compile="auto", run_eagerly=False,
                 steps_per_execution=1, **kwargs):
-        """Compile with one optimizer per player (Adam(2e-4, beta_1=0.5) each by default); under the
-        ``mixed_float16`` policy each is wrapped in its own ``LossScaleOptimizer``.
+        """Compile with one optimizer per player (by default each gets ``default_optimizer()``: Adam(2e-4,
+        beta_1=0.5), RMSprop(5e-5) for the WGAN); under the ``mixed_float16`` policy each is wrapped in its own
+        ``LossScaleOptimizer``.
 
         ``optimizer=`` (a single optimizer or name) is accepted as a shortcut: each player gets its own
         copy. ``model.optimizer`` is then an :class:`OptimizerPair` (its ``iterations`` count generator
@@ -108,10 +114,8 @@ class AdversarialTrainer(keras.Model):
             config = keras.optimizers.serialize(base)
             d_optimizer = d_optimizer or keras.optimizers.deserialize(config)
             g_optimizer = g_optimizer or keras.optimizers.deserialize(config)
-        d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer is not None else \
-            keras.optimizers.Adam(2e-4, beta_1=0.5)
-        g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer is not None else \
-            keras.optimizers.Adam(2e-4, beta_1=0.5)
+        d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer is not None else self.default_optimizer()
+        g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer is not None else self.default_optimizer()
         if d_optimizer is g_optimizer:
             raise InvalidArgumentError(
                 "`d_optimizer` and `g_optimizer` must be two different optimizer instances: each holds the "
@@ -129,6 +133,10 @@ class AdversarialTrainer(keras.Model):
         d_optimizer.build(self.discriminator.trainable_variables)
         g_optimizer.build(self.generator.trainable_variables)
         self.optimizer = OptimizerPair(g_optimizer, d_optimizer)
+
+    def default_optimizer(self):
+        """A new optimizer for a player that ``compile`` was not given one for (DCGAN's Adam(2e-4, beta_1=0.5))."""
+        return keras.optimizers.Adam(2e-4, beta_1=0.5)
 
     def get_compile_config(self):
         if not getattr(self, "compiled", False):
@@ -195,8 +203,9 @@ class AdversarialTrainer(keras.Model):
             self._trackers[name].update_state(value)
         return {m.name: m.result() for m in self.metrics}
 
-    def _tf_player_step(self, objective, network, optimizer, batch):
-        """One update of one player on TensorFlow; returns the objective's metric values."""
+    def _tf_player_step(self, objective, network, optimizer, batch, constraint=None):
+        """One update of one player on TensorFlow, then ``constraint`` on its weights; returns the objective's metric
+        values."""
         import tensorflow as tf
 
         with tf.GradientTape() as tape:
@@ -204,10 +213,13 @@ class AdversarialTrainer(keras.Model):
             loss = optimizer.scale_loss(scale_loss_for_distribution(loss))
         weights = network.trainable_weights
         optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        if constraint is not None:
+            assign_each(weights, constraint)
         return extras
 
-    def _torch_player_step(self, objective, network, optimizer, batch):
-        """One update of one player on torch; returns the objective's metric values (detached)."""
+    def _torch_player_step(self, objective, network, optimizer, batch, constraint=None):
+        """One update of one player on torch, then ``constraint`` on its weights; returns the objective's metric
+        values (detached)."""
         import torch
 
         self.zero_grad()
@@ -217,12 +229,15 @@ class AdversarialTrainer(keras.Model):
         grads = [v.value.grad for v in weights]
         with torch.no_grad():
             optimizer.apply(grads, weights)
+            if constraint is not None:
+                assign_each(weights, constraint)
         return {k: ops.stop_gradient(v) for k, v in extras.items()}
 
     def _eager_train_step(self, batch, player_step):
         """``n_critic`` discriminator updates, then one generator update (TensorFlow and torch)."""
         for _ in range(self.n_critic):
-            self._record(player_step(self.discriminator_objective, self.discriminator, self.d_optimizer, batch))
+            self._record(player_step(self.discriminator_objective, self.discriminator, self.d_optimizer, batch,
+                                     self.critic_constraint))
         return self._record(player_step(self.generator_objective, self.generator, self.g_optimizer, batch))
 
     # JAX: every variable value is passed in and returned; nothing is assigned in place.
@@ -242,7 +257,7 @@ class AdversarialTrainer(keras.Model):
 
         return out, updated(self.non_trainable_variables, ntv), updated(self.metrics_variables, mv)
 
-    def _jax_player_step(self, objective, network, optimizer, batch, tv, ntv, mv, opt_values):
+    def _jax_player_step(self, objective, network, optimizer, batch, tv, ntv, mv, opt_values, constraint=None):
         import jax
 
         positions = {id(v): i for i, v in enumerate(self.trainable_variables)}
@@ -261,6 +276,8 @@ class AdversarialTrainer(keras.Model):
         player = [tv[i] for i in idx]
         (_, (extras, ntv, mv)), grads = jax.value_and_grad(loss_fn, has_aux=True)(player, tv, ntv, mv)
         player, opt_values = optimizer.stateless_apply(opt_values, grads, player)
+        if constraint is not None:
+            player = [constraint(value) for value in player]
         tv = list(tv)
         for i, value in zip(idx, player):
             tv[i] = value
@@ -273,7 +290,8 @@ class AdversarialTrainer(keras.Model):
         batch = self.unpack_batch(data)
         for _ in range(self.n_critic):
             extras, tv, ntv, mv, d_opt = self._jax_player_step(
-                self.discriminator_objective, self.discriminator, self.d_optimizer, batch, tv, ntv, mv, d_opt
+                self.discriminator_objective, self.discriminator, self.d_optimizer, batch, tv, ntv, mv, d_opt,
+                self.critic_constraint,
             )
             logs, ntv, mv = self._jax_scoped(lambda: self._record(extras), tv, ntv, mv)
         extras, tv, ntv, mv, g_opt = self._jax_player_step(

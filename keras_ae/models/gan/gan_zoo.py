@@ -1,9 +1,10 @@
-"""The GAN family in the zoo: dense GAN and WGAN-GP for 2-D data, DCGAN, convolutional WGAN-GP, conditional GAN."""
+"""The GAN family in the zoo: dense GAN, WGAN and WGAN-GP for 2-D data, DCGAN, convolutional WGAN and WGAN-GP,
+conditional GAN."""
 
 import keras
 
 from keras_ae.errors import check_positive_int
-from keras_ae.models.gan.gan_model import GAN, WGANGP, ConditionalGAN
+from keras_ae.models.gan.gan_model import GAN, WGAN, WGANGP, ConditionalGAN
 from keras_ae.models.gan.gan_networks import (check_filters, check_hidden, check_image_input, conv_discriminator,
                                               conv_generator, gan_options, mlp_discriminator, mlp_generator)
 from keras_ae.zoo.common import renamed_arguments, vector_shape
@@ -15,23 +16,29 @@ def _decayed(learning_rate, updates):
     return keras.optimizers.schedules.PolynomialDecay(learning_rate, updates, learning_rate * 0.01)
 
 
-def _optimizers(optimizer, learning_rate, beta_1, beta_2, lr_decay_steps=None, n_critic=1):
+def _adam(beta_1, beta_2):
+    return lambda learning_rate: keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2)
+
+
+def _rmsprop(rho):
+    return lambda learning_rate: keras.optimizers.RMSprop(learning_rate, rho=rho)
+
+
+def _optimizers(optimizer, make, learning_rate, lr_decay_steps=None, n_critic=1):
     """Two optimizers, one per player (discriminator first): copies of ``optimizer`` when given, else
-    Adam(learning_rate, beta_1, beta_2), with ``learning_rate`` decayed linearly to 1% over ``lr_decay_steps``
+    ``make(learning_rate)`` (Adam or RMSprop), with ``learning_rate`` decayed linearly to 1% over ``lr_decay_steps``
     generator updates (``n_critic`` times as many discriminator updates) when that is given."""
     if optimizer is not None:
         config = keras.optimizers.serialize(keras.optimizers.get(optimizer))
         return keras.optimizers.deserialize(config), keras.optimizers.deserialize(config)
     if lr_decay_steps is not None:
         lr_decay_steps = check_positive_int("lr_decay_steps", lr_decay_steps)
-        return (keras.optimizers.Adam(_decayed(learning_rate, lr_decay_steps * n_critic), beta_1=beta_1, beta_2=beta_2),
-                keras.optimizers.Adam(_decayed(learning_rate, lr_decay_steps), beta_1=beta_1, beta_2=beta_2))
-    return (keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2),
-            keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2))
+        return make(_decayed(learning_rate, lr_decay_steps * n_critic)), make(_decayed(learning_rate, lr_decay_steps))
+    return make(learning_rate), make(learning_rate)
 
 
-def _compile(model, optimizer, learning_rate, beta_1, beta_2, lr_decay_steps=None):
-    d_opt, g_opt = _optimizers(optimizer, learning_rate, beta_1, beta_2, lr_decay_steps, model.n_critic)
+def _compile(model, optimizer, make, learning_rate, lr_decay_steps=None):
+    d_opt, g_opt = _optimizers(optimizer, make, learning_rate, lr_decay_steps, model.n_critic)
     model.compile(d_optimizer=d_opt, g_optimizer=g_opt)
     return model
 
@@ -78,7 +85,7 @@ def dense_gan(
 
     Example:
         >>> from keras_ae.data import ring_of_gaussians
-        >>> x = ring_of_gaussians(4096, seed=0)
+        >>> x, _, _ = ring_of_gaussians(4096, seed=0)
         >>> model = keras_ae.zoo.dense_gan(seed=0)
         >>> model.fit(x, batch_size=256, epochs=1, verbose=0)
         >>> points = model.sample(1000, seed=0)  # (1000, 2)
@@ -89,7 +96,60 @@ def dense_gan(
     hidden = check_hidden(hidden)
     model = GAN(mlp_generator(input_shape, latent_dim, hidden), mlp_discriminator(input_shape, hidden),
                 gan_loss=loss, n_critic=n_critic, label_smoothing=label_smoothing, seed=seed, name=name)
-    return _compile(model, optimizer, learning_rate, beta_1, beta_2, lr_decay_steps)
+    return _compile(model, optimizer, _adam(beta_1, beta_2), learning_rate, lr_decay_steps)
+
+
+@register("gan", test_kwargs=TINY_2D, test_data="gan")
+def dense_wgan(
+    input_shape=(2,),
+    latent_dim=2,
+    hidden=(128, 128, 128),
+    n_critic=5,
+    clip_value=0.05,
+    seed=None,
+    optimizer=None,
+    learning_rate=2e-4,
+    lr_decay_steps=2000,
+    rho=0.99,
+    name="dense_wgan",
+):
+    """Dense WGAN (Arjovsky et al. 2017) for low-dimensional data: weight-clipped critic, n_critic steps, RMSprop.
+
+    The critic's weights are clipped to ``[-clip_value, clip_value]`` after every critic update
+    (:class:`~keras_ae.models.WGAN`); ``n_critic`` critic updates per generator update.
+
+    Args:
+        input_shape: the shape of one example, ``(d,)`` (``(2,)`` for 2-D points).
+        latent_dim: size of the generator's input code.
+        hidden: sizes of the hidden dense layers of both networks (the critic: LeakyReLU(0.2), no normalization,
+            as ``dense_wgan_gp``'s).
+        n_critic: critic updates per generator update (the paper's 5).
+        clip_value: the weight clipping bound (> 0). The paper's 0.01 is :class:`~keras_ae.models.WGAN`'s default;
+            on the ring of Gaussians this constructor's 0.05 gives the critic room to shape the modes (see below).
+        seed: seed of the latent draws during training.
+        optimizer: one optimizer (instance or name) copied for each player; by default each gets
+            ``RMSprop(learning_rate, rho)`` (the paper's optimizer; ``rho=0.99`` is the smoothing of the paper's
+            reference code, PyTorch's default).
+        learning_rate, rho: the default RMSprop optimizers' settings.
+        lr_decay_steps: the default optimizers' learning rate decays linearly to 1% over this many generator updates
+            (``n_critic`` times as many critic updates), then stays there; ``None`` keeps it constant.
+            With the defaults (clip 0.05, RMSprop 2e-4 decayed over 2,000 updates, as ``dense_wgan_gp`` decays
+            its Adam) ``zoo/dense_wgan_ring.toml`` (the settings of ``zoo/dense_wgan_gp_ring.toml``) covers 8/8
+            modes of the ring of Gaussians; the paper's setting (clip 0.01, a constant 5e-5) covers none in those
+            2,156 generator updates (docs/gans.md).
+        name: the model's name.
+
+    Example:
+        >>> model = keras_ae.zoo.dense_wgan(seed=0)
+        >>> model.fit(keras_ae.data.ring_of_gaussians(4096, seed=0)[0], batch_size=256, epochs=1, verbose=0)
+        >>> points = model.sample(1000, seed=0)
+    """
+    input_shape = vector_shape(input_shape)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    hidden = check_hidden(hidden)
+    model = WGAN(mlp_generator(input_shape, latent_dim, hidden), mlp_discriminator(input_shape, hidden),
+                 n_critic=n_critic, clip_value=clip_value, seed=seed, name=name)
+    return _compile(model, optimizer, _rmsprop(rho), learning_rate, lr_decay_steps)
 
 
 @register("gan", test_kwargs=TINY_2D, test_data="gan")
@@ -129,7 +189,7 @@ def dense_wgan_gp(
 
     Example:
         >>> model = keras_ae.zoo.dense_wgan_gp(seed=0)
-        >>> model.fit(keras_ae.data.ring_of_gaussians(4096, seed=0), batch_size=256, epochs=1, verbose=0)
+        >>> model.fit(keras_ae.data.ring_of_gaussians(4096, seed=0)[0], batch_size=256, epochs=1, verbose=0)
         >>> points = model.sample(1000, seed=0)
     """
     input_shape = renamed_arguments(dense_wgan_gp, legacy, input_shape=input_shape)
@@ -138,7 +198,7 @@ def dense_wgan_gp(
     hidden = check_hidden(hidden)
     model = WGANGP(mlp_generator(input_shape, latent_dim, hidden), mlp_discriminator(input_shape, hidden),
                    n_critic=n_critic, gp_weight=gp_weight, seed=seed, name=name)
-    return _compile(model, optimizer, learning_rate, beta_1, beta_2, lr_decay_steps)
+    return _compile(model, optimizer, _adam(beta_1, beta_2), learning_rate, lr_decay_steps)
 
 
 # ----- images ------------------------------------------------------------------------------------
@@ -199,7 +259,65 @@ def dcgan(
                 conv_discriminator(input_shape, filters, dropout, **d_opts),
                 gan_loss=loss, n_critic=n_critic, label_smoothing=label_smoothing, data_range=(0.0, 1.0), seed=seed,
                 name=name)
-    return _compile(model, optimizer, learning_rate, beta_1, beta_2)
+    return _compile(model, optimizer, _adam(beta_1, beta_2), learning_rate)
+
+
+@register("gan", test_kwargs=dict(TINY_IMG, n_critic=2), test_data="gan")
+def wgan(
+    input_shape=(28, 28, 1),
+    latent_dim=64,
+    filters=(64, 128),
+    n_critic=5,
+    clip_value=0.01,
+    padding="zeros",
+    downsampling="stride",
+    upsampling="transpose",
+    norm=None,
+    generator_norm="batch",
+    block="plain",
+    seed=None,
+    optimizer=None,
+    learning_rate=5e-5,
+    rho=0.99,
+    name="wgan",
+):
+    """Convolutional WGAN (Arjovsky et al. 2017) for images in [0, 1]: DCGAN networks, weight-clipped critic, RMSprop.
+
+    The critic's weights are clipped to ``[-clip_value, clip_value]`` after every critic update
+    (:class:`~keras_ae.models.WGAN`); height and width divisible by 4.
+
+    Args:
+        input_shape: image shape ``(H, W, C)``, H and W divisible by 4.
+        latent_dim: size of the generator's input code.
+        filters: the two stride-2 stages' widths.
+        n_critic: critic updates per generator update (the paper's 5).
+        clip_value: the weight clipping bound (the paper's 0.01; > 0).
+        padding, downsampling, norm, block: the critic's architecture options, see
+            :func:`keras_ae.networks.conv_encoder`. ``norm=None`` by default, as ``wgan_gp``'s critic (which cannot
+            have batch norm); ``norm="batch"`` builds the paper's DCGAN critic with batch norm, which weight clipping
+            allows (its scales and offsets are clipped too).
+        upsampling, generator_norm: the generator's upsampling (``"transpose"``, ``"nearest"``, ``"bilinear"``)
+            and normalization (``"batch"`` by default); it shares ``padding`` and ``block``.
+        seed: seed of the latent draws during training.
+        optimizer: one optimizer (instance or name) copied for each player; by default each gets
+            ``RMSprop(learning_rate, rho)`` (the paper's 5e-5; ``rho=0.99`` is the smoothing of the paper's
+            reference code, PyTorch's default).
+        learning_rate, rho: the default RMSprop optimizers' settings.
+        name: the model's name.
+
+    Example:
+        >>> model = keras_ae.zoo.wgan(seed=0)
+        >>> model.fit(keras_ae.data.load("mnist", split="train"), epochs=5)
+        >>> images = model.sample(64, seed=0)
+    """
+    input_shape = check_image_input(input_shape)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    filters = check_filters(filters)
+    g_opts, d_opts = gan_options(padding, downsampling, upsampling, norm, generator_norm, block)
+    model = WGAN(conv_generator(input_shape, latent_dim, filters, **g_opts),
+                 conv_discriminator(input_shape, filters, **d_opts),
+                 n_critic=n_critic, clip_value=clip_value, data_range=(0.0, 1.0), seed=seed, name=name)
+    return _compile(model, optimizer, _rmsprop(rho), learning_rate)
 
 
 @register("gan", test_kwargs=dict(TINY_IMG, n_critic=2), test_data="gan")
@@ -253,7 +371,7 @@ def wgan_gp(
     model = WGANGP(conv_generator(input_shape, latent_dim, filters, **g_opts),
                    conv_discriminator(input_shape, filters, **d_opts),
                    n_critic=n_critic, gp_weight=gp_weight, data_range=(0.0, 1.0), seed=seed, name=name)
-    return _compile(model, optimizer, learning_rate, beta_1, beta_2)
+    return _compile(model, optimizer, _adam(beta_1, beta_2), learning_rate)
 
 
 @register("gan", test_kwargs=dict(TINY_IMG, num_classes=3), test_data="gan_labels")
@@ -318,4 +436,4 @@ def conditional_gan(
         num_classes, gan_loss=loss, n_critic=n_critic, label_smoothing=label_smoothing, data_range=(0.0, 1.0),
         seed=seed, name=name,
     )
-    return _compile(model, optimizer, learning_rate, beta_1, beta_2)
+    return _compile(model, optimizer, _adam(beta_1, beta_2), learning_rate)

@@ -11,7 +11,7 @@ import pytest
 
 import keras_ae
 from keras_ae.callbacks import SampleGrid
-from keras_ae.models.gan import GAN, WGANGP, ConditionalGAN
+from keras_ae.models.gan import GAN, WGAN, WGANGP, ConditionalGAN
 from keras_ae.models.gan import gan_networks
 
 TINY = dict(input_shape=(8, 8, 1), latent_dim=4, filters=(2, 4))
@@ -142,9 +142,9 @@ _BACKEND_SCRIPT = r"""
 import json, numpy as np, keras, keras_ae
 x = np.random.default_rng(0).uniform(0, 1, (16, 8, 8, 1)).astype("float32")
 out = {}
-for name in ("wgan_gp", "dcgan"):
+for name in ("wgan_gp", "dcgan", "wgan"):
     m = keras_ae.zoo.create(name, input_shape=(8, 8, 1), latent_dim=4, filters=(2, 4), seed=0,
-                            **({"n_critic": 2} if name == "wgan_gp" else {}))
+                            **({"n_critic": 2} if name != "dcgan" else {}))
     d0 = [w.copy() for w in m.discriminator.get_weights()]
     g0 = [w.copy() for w in m.generator.get_weights()]
     h = m.fit(x, batch_size=8, epochs=1, verbose=0).history
@@ -152,7 +152,8 @@ for name in ("wgan_gp", "dcgan"):
         g_it=int(m.g_optimizer.iterations), d_it=int(m.d_optimizer.iterations),
         d_changed=any(not np.allclose(a, b) for a, b in zip(d0, m.discriminator.get_weights())),
         g_changed=any(not np.allclose(a, b) for a, b in zip(g0, m.generator.get_weights())),
-        finite=all(np.isfinite(v[-1]) for v in h.values()), metrics=sorted(h))
+        finite=all(np.isfinite(v[-1]) for v in h.values()), metrics=sorted(h),
+        d_max=max(float(np.abs(w).max()) for w in m.discriminator.get_weights()))
 print("RESULT " + json.dumps(out))
 """
 
@@ -170,3 +171,61 @@ def test_two_optimizer_step_on_other_backends(backend):
     for row in out.values():
         assert row["d_changed"] and row["g_changed"] and row["finite"]
     assert out["wgan_gp"]["metrics"] == ["d_loss", "g_loss", "gradient_penalty", "wasserstein"]
+    # the WGAN's critic is clipped inside the backend's compiled step (JAX: on the values the step returns)
+    assert out["wgan"]["g_it"] == 2 and out["wgan"]["d_it"] == 4
+    assert out["wgan"]["metrics"] == ["d_loss", "g_loss", "wasserstein"]
+    assert out["wgan"]["d_max"] <= 0.01 + 1e-7 < out["wgan_gp"]["d_max"]
+
+
+# ----- the original WGAN (weight clipping) ---------------------------------------------------------------------
+def test_wgan_losses_and_clipped_critic_after_each_update():
+    model = keras_ae.zoo.wgan(n_critic=3, clip_value=0.02, seed=0, **TINY)
+    assert isinstance(model, WGAN) and isinstance(model.d_optimizer, keras.optimizers.RMSprop)
+    assert max(float(np.abs(w).max()) for w in model.discriminator.get_weights()) > 0.02  # not clipped when built
+    real = _images(8)
+    d_loss, extra = model.discriminator_objective(real)
+    assert float(d_loss) == pytest.approx(-float(extra["wasserstein"]), rel=1e-6)
+    history = model.fit(_images(), batch_size=8, epochs=1, verbose=0).history
+    assert set(history) == {"d_loss", "g_loss", "wasserstein"}
+    assert int(model.d_optimizer.iterations) == 6 and int(model.g_optimizer.iterations) == 2
+    weights = model.discriminator.get_weights()
+    assert max(float(np.abs(w).max()) for w in weights) <= 0.02 + 1e-7
+    assert any(np.isclose(np.abs(w), 0.02).any() for w in weights)  # the bound is reached: clipping acted
+    # the generator is not clipped
+    assert max(float(np.abs(w).max()) for w in model.generator.get_weights()) > 0.02
+
+
+def test_wgan_generator_loss_is_minus_the_critic_mean():
+    model = WGAN(gan_networks.mlp_generator((2,), 3, (4,)), _constant_critic(0.3), seed=0)
+    g_loss, _ = model.generator_objective(np.zeros((8, 2), "float32"))
+    assert float(g_loss) == pytest.approx(-0.3, rel=1e-6)
+    assert model.n_critic == 5 and model.clip_value == 0.01  # the paper's defaults
+    model.compile()
+    assert isinstance(model.g_optimizer, keras.optimizers.RMSprop)
+    assert float(model.g_optimizer.learning_rate) == pytest.approx(5e-5)
+
+
+@pytest.mark.parametrize("clip_value", [0.0, -0.01, float("inf")])
+def test_wgan_refuses_a_clip_value_that_is_not_positive(clip_value):
+    with pytest.raises(ValueError, match=r"`clip_value` must be a finite number > 0; received"):
+        WGAN(gan_networks.mlp_generator((2,), 3, (4,)), gan_networks.mlp_discriminator((2,), (4,)),
+             clip_value=clip_value)
+    with pytest.raises(ValueError, match="clip_value"):
+        keras_ae.zoo.dense_wgan(clip_value=clip_value, hidden=(4,))
+    with pytest.raises(TypeError, match="label_smoothing"):
+        WGAN(gan_networks.mlp_generator((2,), 3, (4,)), gan_networks.mlp_discriminator((2,), (4,)),
+             label_smoothing=0.1)
+
+
+def test_wgan_saves_clip_value_and_both_optimizers(tmp_path):
+    model = keras_ae.zoo.wgan(n_critic=2, clip_value=0.05, seed=1, norm="batch", **TINY)  # the paper's BN critic
+    model.fit(_images(), batch_size=8, epochs=1, verbose=0)
+    path = str(tmp_path / "wgan.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert type(loaded) is WGAN and loaded.clip_value == 0.05 and loaded.n_critic == 2
+    assert isinstance(loaded.d_optimizer, keras.optimizers.RMSprop)
+    assert int(loaded.d_optimizer.iterations) == 4 and int(loaded.g_optimizer.iterations) == 2
+    loaded.fit(_images(), batch_size=8, epochs=1, verbose=0)
+    assert int(loaded.d_optimizer.iterations) == 8
+    assert max(float(np.abs(w).max()) for w in loaded.discriminator.trainable_weights) <= 0.05 + 1e-7
