@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from conftest import once_per_run
 from keras_ae import zoo
 
 BACKENDS = ("torch", "jax")
@@ -18,21 +19,25 @@ _results = {}
 
 def _run(backend):
     if backend not in _results:
-        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
-        proc = subprocess.run(
-            [sys.executable, "-m", "keras_ae.testing", "smoke", *zoo.list_models()],
-            capture_output=True, text=True, env=env, timeout=1800,
-        )
-        rows = {}
-        for line in proc.stdout.splitlines():
-            if line.startswith("SMOKE "):
-                row = json.loads(line[len("SMOKE "):])
-                rows[row["name"]] = row
-        _results[backend] = (rows, proc.stderr[-3000:])
+        _results[backend] = once_per_run(f"smoke-{backend}", lambda: _smoke(backend))
     return _results[backend]
 
 
-# With `pytest -n 2 --dist loadgroup` each backend's tests share one worker, so its subprocess runs once.
+def _smoke(backend):
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run(
+        [sys.executable, "-m", "keras_ae.testing", "smoke", *zoo.list_models()],
+        capture_output=True, text=True, env=env, timeout=1800,
+    )
+    rows = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("SMOKE "):
+            row = json.loads(line[len("SMOKE "):])
+            rows[row["name"]] = row
+    return [rows, proc.stderr[-3000:]]
+
+
+# Each backend's subprocess runs once per pytest run (once_per_run, also across xdist workers).
 @pytest.mark.parametrize("backend", [pytest.param(b, marks=pytest.mark.xdist_group(f"backend-{b}")) for b in BACKENDS])
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_smoke_on_backend(backend, name):

@@ -10,7 +10,7 @@ mixed-precision check (torch without CUDA).
 
 Classes are discovered from the package, so a newly exported layer fails here until it has a row in ``CASES``.
 The backend pytest runs under is tested in this process; each other backend runs in one subprocess (this file
-run as a script) over every class, and with ``pytest -n 2 --dist loadgroup`` that subprocess runs once.
+run as a script) over every class, once per pytest run (``conftest.once_per_run``), also under pytest-xdist.
 Importing Keras' private testing module is acceptable in tests only (never in keras_ae/).
 """
 
@@ -231,21 +231,27 @@ def _results_on(backend):
         if backend == keras.backend.backend():
             _results[backend] = (run_all(), "")
         else:
-            env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
-            if backend == "jax":
-                # The harness is compile-bound on JAX (every new weight shape compiles its random initializer,
-                # every op compiles on first eager use), not compute-bound: XLA's lowest backend optimization
-                # level cut this subprocess from 69 to 42 CPU seconds. It changes no semantics checked here.
-                env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
-            proc = subprocess.run([sys.executable, os.path.abspath(__file__)], capture_output=True, text=True,
-                                  env=env, timeout=1200)
-            rows = {}
-            for line in proc.stdout.splitlines():
-                if line.startswith("HARNESS "):
-                    row = json.loads(line[len("HARNESS "):])
-                    rows[row["name"]] = row
-            _results[backend] = (rows, proc.stderr[-3000:])
+            from conftest import once_per_run  # here: this file also runs as a script, without the tests folder
+
+            _results[backend] = once_per_run(f"harness-{backend}", lambda: _subprocess_results(backend))
     return _results[backend]
+
+
+def _subprocess_results(backend):
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+    if backend == "jax":
+        # The harness is compile-bound on JAX (every new weight shape compiles its random initializer,
+        # every op compiles on first eager use), not compute-bound: XLA's lowest backend optimization
+        # level cut this subprocess from 69 to 42 CPU seconds. It changes no semantics checked here.
+        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__)], capture_output=True, text=True,
+                          env=env, timeout=1200)
+    rows = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("HARNESS "):
+            row = json.loads(line[len("HARNESS "):])
+            rows[row["name"]] = row
+    return [rows, proc.stderr[-3000:]]
 
 
 def test_every_case_names_an_exported_class():
@@ -254,7 +260,7 @@ def test_every_case_names_an_exported_class():
     assert not stale, f"CASES has rows for classes keras_ae.layers does not export: {stale}"
 
 
-# With `pytest -n 2 --dist loadgroup` each backend's tests share one worker, so its subprocess runs once.
+# Each other backend's subprocess runs once per pytest run (conftest.once_per_run, also across xdist workers).
 @pytest.mark.parametrize("backend", [pytest.param(b, marks=pytest.mark.xdist_group(f"harness-{b}")) for b in BACKENDS])
 @pytest.mark.parametrize("name", sorted(layer_classes()))
 def test_keras_layer_harness(backend, name):
