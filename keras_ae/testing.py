@@ -329,8 +329,8 @@ def _relative(a, b):
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
 
 
-def check_distributed(name, distribute, seeds=(1, 2, 3, 4), n=32, batch_size=16, learning_rate=0.01,
-                      model_kwargs=None):
+def check_distributed(name, distribute, seeds=(1, 2, 3, 4, 5, 6), n=32, batch_size=16, learning_rate=0.01,
+                      model_kwargs=None, step_ratio=(0.6, 1.6)):
     """Train the zoo model ``name`` (its ``test_kwargs`` updated with ``model_kwargs``, plain SGD) on one device and
     under ``distribute`` (see :func:`keras_ae.ops.distribute.strategy_scope`) from the same weights and global batch,
     and compare.
@@ -339,11 +339,18 @@ def check_distributed(name, distribute, seeds=(1, 2, 3, 4), n=32, batch_size=16,
     dict; raises ``AssertionError`` naming the first check that fails:
 
     - one SGD step (one global batch of ``batch_size``) from the same weights, every weight included (EMA codebooks,
-      batch-norm statistics): for a noise-free model the same update within 1e-4 relative; for the others an update
-      whose size lies within the spread of the single-device updates over ``seeds`` (4 standard deviations or 10%
-      of their mean, whichever is larger: a doubled step is 100% off);
-    - every first-epoch metric (``n`` examples) within 1% of one device's; for a model with noise, within 1% plus 4
-      standard deviations of the single-device values over ``seeds``;
+      batch-norm statistics): for a noise-free model the same update within 1e-4 relative; for the others, the
+      median size of the distributed updates with the first three seeds over the median size of the single-device
+      updates over ``seeds`` lies in ``step_ratio`` (a loss not divided by the replicas doubles it). Medians,
+      because the step size of a noisy model is heavy-tailed: with 4 single-device seeds and a 4-standard-deviation
+      rule, a correct conv_vae step was refused in about one run in four (1.7x the mean of 4 tightly clustered
+      single-device steps);
+    - every first-epoch metric (``n`` examples) within 1% of one device's; for a model with noise, within the larger
+      of 1% plus 4 standard deviations of the single-device values over the first four seeds and 20% of their mean
+      (a doubled figure is 100% off; 4 standard deviations estimated from 4 values refused a correct dcgan
+      ``d_acc_fake`` of 0.59 against 0.69-0.72 about one run in four). A metric whose single-device mean is within
+      4 standard deviations of 0 (noise decides its sign: a WGAN's ``g_loss`` at initialization) is listed in
+      ``epoch_unchecked`` rather than compared;
     - after training, every replica's copy of every weight, random-generator state and optimizer variable equal;
     - given identical inputs, replicas draw different noise: every ``ReplicaSeedGenerator`` of the model, and the
       model's own ``training=True`` call when it is random on one device.
@@ -376,7 +383,7 @@ def check_distributed(name, distribute, seeds=(1, 2, 3, 4), n=32, batch_size=16,
         if len(steps) == 2 and _relative(steps[1], steps[0]) < 1e-6:
             break
     noisy = len(steps) > 2
-    epochs_single = [run(single, seed, n)[0] for seed in (seeds if noisy else seeds[:1])]
+    epochs_single = [run(single, seed, n)[0] for seed in (seeds[:4] if noisy else seeds[:1])]
     probe = inputs[:4] if not isinstance(inputs, tuple) else tuple(t[:4] for t in inputs)
 
     def training_call(seed):  # from the same state: a call that also updates state (EMA codebooks) is not random
@@ -397,14 +404,26 @@ def check_distributed(name, distribute, seeds=(1, 2, 3, 4), n=32, batch_size=16,
             if report["step_difference"] > 1e-4:
                 raise AssertionError(f"{name}: one SGD step under {distribute} differs from one device's by "
                                      f"{report['step_difference']:.3g} (relative; at most 1e-4)")
-        elif not abs(size - np.mean(sizes)) <= max(4 * np.std(sizes), 0.1 * np.mean(sizes)):
-            raise AssertionError(f"{name}: one SGD step under {distribute} has size {size:.6g}; one device's over "
-                                 f"seeds {list(seeds)}: {[round(s, 6) for s in sizes]}")
+        else:
+            report["step_sizes"] = [size] + [float(np.linalg.norm(run(model, s, batch_size)[1])) for s in seeds[1:3]]
+            report["step_ratio"] = float(np.median(report["step_sizes"]) / np.median(sizes))
+            if not step_ratio[0] <= report["step_ratio"] <= step_ratio[1]:
+                raise AssertionError(
+                    f"{name}: one SGD step under {distribute} has the sizes {[round(v, 6) for v in report['step_sizes']]}"
+                    f" (seeds {list(seeds[:3])}); one device's over seeds {list(seeds)}: {[round(v, 6) for v in sizes]}"
+                    f": median ratio {report['step_ratio']:.3g}, outside {list(step_ratio)}")
         epoch, _ = run(model, seeds[0], n)
         report.update(epoch=epoch, epoch_single=epochs_single[0])
+        report["epoch_unchecked"] = []
         for key in epochs_single[0]:
             values = [e[key] for e in epochs_single]
-            tolerance = 0.01 * max(abs(np.mean(values)), 1e-3) + 4 * float(np.std(values))
+            mean, std = abs(float(np.mean(values))), float(np.std(values))
+            tolerance = 0.01 * max(mean, 1e-3) + 4 * std
+            if noisy:
+                if mean <= 4 * std:  # noise decides even its sign (a WGAN's g_loss near 0): nothing to compare
+                    report["epoch_unchecked"].append(key)
+                    continue
+                tolerance = max(tolerance, 0.2 * mean)  # a doubled figure is 100% off
             if not abs(epoch[key] - np.mean(values)) <= tolerance:
                 raise AssertionError(f"{name}: first-epoch {key} {epoch[key]:.6g} under {distribute}, "
                                      f"{[round(v, 6) for v in values]} on one device (seeds {list(seeds)[:len(values)]})")

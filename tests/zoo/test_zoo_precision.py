@@ -42,15 +42,8 @@ def _skipped_steps(optimizer, steps):
     return steps - int(keras.ops.convert_to_numpy(optimizer.inner_optimizer.iterations))
 
 
-# CI's 25-minute budget: a representative model of each kind in CI, every zoo model under `pytest -m slow` (those
-# left out are dense variants of the same code).
-CI_MODELS = ("conv_ae", "contractive_ae", "denoising_ae", "sparse_ae", "conv_vae", "conv_cvae", "vq_vae", "dcgan",
-             "wgan_gp", "conditional_gan", "maf_2d", "realnvp_image", "unet")
-
-
 @pytest.mark.parametrize("policy", POLICIES)
-@pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in CI_MODELS else pytest.mark.slow)
-                                  for n in zoo.list_models()])
+@pytest.mark.parametrize("name", zoo.list_models())  # every zoo model in CI (about 100 CPU s here for both policies)
 def test_zoo_model_trains_and_reloads_under_a_mixed_policy(name, policy, tmp_path):
     if policy == "mixed_float16" and _float16_unsupported():
         pytest.skip(_float16_unsupported.__doc__)

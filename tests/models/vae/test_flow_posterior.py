@@ -261,7 +261,7 @@ print("RESULT " + json.dumps(rows))
 """
 
 
-@pytest.mark.slow  # as the zoo's own MirroredStrategy checks (tests/test_distribute.py: an unexplained flake under load)
+@pytest.mark.slow  # CI time: two more TensorFlow and JAX processes; the zoo's conv_vae check runs in CI (tests/test_distribute.py)
 @pytest.mark.parametrize(("backend", "distribute"), [("tensorflow", "mirrored"), ("jax", "data-parallel")])
 def test_flow_posterior_matches_one_device_on_two(backend, distribute):
     """keras_ae.testing.check_distributed with each flow posterior: the loss scaled per replica (one step's size
@@ -274,4 +274,4 @@ def test_flow_posterior_matches_one_device_on_two(backend, distribute):
     rows = json.loads([line for line in proc.stdout.splitlines() if line.startswith("RESULT ")][-1][7:])
     for flow, row in rows.items():
         assert row["replicas"] == 2 and row["noisy"], (flow, row)
-        assert 0.5 < row["step_size"] / np.mean(row["single_step_sizes"]) < 1.5, (flow, row)
+        assert 0.6 <= np.median(row["step_sizes"]) / np.median(row["single_step_sizes"]) <= 1.6, (flow, row)
