@@ -21,7 +21,7 @@ epochs = 30                        # epochs of the family's main stage
 seed = 0                           # weights, data order and noise of every epoch derive from it
 stages = {prior = 20}              # epochs of the family's other stages (VQ-VAE: prior; stacked AE: pretrain)
 tensorboard = false                # scalars and image summaries per epoch in OUT/tensorboard
-steps_per_execution = 1            # batches per compiled call (speed only)
+steps_per_execution = 1            # batches per compiled call (speed only; the largest divisor of the epoch's batches)
 learning_rate_schedule = "constant"  # constant | cosine: decay to 1% over each fit stage's epochs (saved, resumed)
 distribute = "none"                # none | mirrored | multi-worker (TensorFlow) | data-parallel (JAX): docs/scaling.md
 precision = "float32"              # float32 | mixed_bfloat16 | mixed_float16 (the model's dtype policy)
@@ -482,6 +482,22 @@ def make_learning_rate_logger():
     return LearningRateLogger()
 
 
+def effective_steps_per_execution(requested, batches_per_epoch):
+    """The ``steps_per_execution`` a run uses: the largest divisor of ``batches_per_epoch`` that is at most
+    ``requested``.
+
+    Keras' compiled call takes ``steps_per_execution`` batches from the iterator whatever is left of the epoch, so a
+    value that does not divide the epoch moves batches across epoch boundaries (the next epoch runs out of data and
+    logs zeros; per-epoch seeds, checkpoints and resume no longer line up with the data). A divisor keeps every
+    epoch exactly ``batches_per_epoch`` updates.
+    """
+    requested, batches_per_epoch = int(requested), int(batches_per_epoch)
+    if requested < 1 or batches_per_epoch < 1:
+        raise ValueError(f"steps_per_execution and the batches per epoch must be >= 1; received {requested} and "
+                         f"{batches_per_epoch}.")
+    return max(d for d in range(1, min(requested, batches_per_epoch) + 1) if batches_per_epoch % d == 0)
+
+
 def _float_logs(logs):
     out = {}
     for k, v in (logs or {}).items():
@@ -490,6 +506,20 @@ def _float_logs(logs):
         except (TypeError, ValueError):
             continue
     return out
+
+
+def _swap_in_weight_average(model):
+    """Put an optimizer's weight average (``use_ema=True``) into ``model``, as ``fit`` does after its last epoch.
+
+    Done before the last epoch's checkpoint, so that the checkpoint holds the weights ``fit`` returns: a run killed
+    after training (before ``model.keras`` is written) resumes to the same model. Keras' own swap then assigns the
+    same average again."""
+    import keras
+
+    optimizer = getattr(model, "optimizer", None)
+    inner = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer holds the average in its inner one
+    if isinstance(optimizer, keras.optimizers.Optimizer) and getattr(inner, "use_ema", False):
+        optimizer.finalize_variable_values(model.trainable_weights)
 
 
 def make_checkpointer(runner, stage_index, stage):
@@ -510,6 +540,8 @@ def make_checkpointer(runner, stage_index, stage):
             fault_point(f"batch:{stage.name}:{self.epoch}:{batch + 1}")
 
         def on_epoch_end(self, epoch, logs=None):
+            if epoch + 1 == stage.epochs:
+                _swap_in_weight_average(self.model)
             runner.epoch_finished(self.model, stage_index, stage, epoch + 1, _float_logs(logs),
                                   time.perf_counter() - self.started)
 
@@ -628,28 +660,34 @@ class _Runner:
         if family.validation and ctx.test is not None:
             validation = evaluation_pipeline(*family.fit_arrays(model, ctx.test, ctx), batch_size=b)
         callbacks = [make_epoch_seeds(seed), keras.callbacks.TerminateOnNaN(raise_error=True)]
-        if self.recipe.train["tensorboard"]:
-            from keras_ae.callbacks import TensorBoardLogger
-
-            callbacks.append(TensorBoardLogger(os.path.join(ctx.out, "tensorboard"),
-                                               images=lambda m: family.summary_images(m, ctx)))
         callbacks += family.training_callbacks(model, ctx)
-        spe = int(self.recipe.train["steps_per_execution"])
+        batches_per_epoch = steps_per_epoch(len(x), b)
+        requested = int(self.recipe.train["steps_per_execution"])
+        spe = effective_steps_per_execution(requested, batches_per_epoch)
+        if spe != requested:
+            ctx.log(f"steps_per_execution: {spe} instead of {requested}, the largest divisor of the "
+                    f"{batches_per_epoch} batches per epoch that is at most {requested} (a compiled call would "
+                    f"otherwise run past the end of an epoch)")
         if spe != getattr(model, "steps_per_execution", 1):
             model.steps_per_execution = spe  # speed only; the compiled step is rebuilt by fit
             model.train_function = model.test_function = None
         schedule = self.recipe.train.get("learning_rate_schedule", "constant")
         if schedule != "constant":
-            batches = steps_per_epoch(len(x), b) * stage.epochs
+            batches = batches_per_epoch * stage.epochs
             changed = [schedule_learning_rate(optimizer, schedule, batches * updates, resumed=done > 0,
                                               where=f"{ctx.out} (stage {stage.name!r}, {stage.epochs} epochs)")
                        for optimizer, updates in family.scheduled_optimizers(model)]
             if any(changed):
                 model.train_function = None  # traced with the constant rate: rebuilt by fit
             callbacks.append(make_learning_rate_logger())  # before the checkpointer, which records the logs
+        if self.recipe.train["tensorboard"]:  # after every callback that adds to the epoch's logs
+            from keras_ae.callbacks import TensorBoardLogger
+
+            callbacks.append(TensorBoardLogger(os.path.join(ctx.out, "tensorboard"),
+                                               images=lambda m: family.summary_images(m, ctx)))
         callbacks.append(make_checkpointer(self, index, stage))
         kwargs = {"validation_data": validation} if validation is not None else {}
-        model.fit(train, epochs=stage.epochs, initial_epoch=done, steps_per_epoch=steps_per_epoch(len(x), b),
+        model.fit(train, epochs=stage.epochs, initial_epoch=done, steps_per_epoch=batches_per_epoch,
                   callbacks=callbacks, verbose=self.verbose, shuffle=False, **kwargs)  # the pipeline orders epochs
 
     def call_stage(self, model, index, stage):

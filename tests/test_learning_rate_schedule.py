@@ -13,7 +13,7 @@ from keras_ae import cli, recipes, runs, zoo
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 EPOCHS, TRAIN, BATCH = 3, 256, 64  # 4 batches per epoch, 12 steps in all
-TINY = ["--arg", "num_layers=1", "--arg", "hidden=[8]", "--arg", "bins=4"]
+TINY = ["--arg", "num_layers=1", "--arg", "hidden=[8]", "--arg", "bins=4", "--arg", "learning_rate=2e-3"]
 
 
 def _argv(out, epochs=EPOCHS):
@@ -84,3 +84,28 @@ def test_gan_schedules_both_players_by_their_updates(tmp_path):
         assert config["config"]["decay_steps"] == steps
         assert config["config"]["initial_learning_rate"] == pytest.approx(
             before[0]["config"]["initial_learning_rate"], rel=1e-6)
+
+
+def test_a_weight_average_run_killed_after_training_resumes_to_the_same_model(tmp_path, monkeypatch):
+    """With ``ema_momentum``, ``fit`` swaps the weight average in after the last epoch: the last checkpoint holds it,
+    so a run killed mid-run and again after training (before model.keras) ends with the uninterrupted run's model."""
+    import keras_ae
+
+    ema = ["--arg", "ema_momentum=0.9"]
+    base, out = tmp_path / "uninterrupted", tmp_path / "killed"
+    assert cli.main(_argv(base) + ema) == 0
+    for fault in ("epoch_end:train:1=raise", "trained=raise"):
+        monkeypatch.setenv(runs.FAULT_ENV, fault)
+        with pytest.raises(runs.SimulatedCrash):
+            cli.main(_argv(out) + ema)
+    monkeypatch.delenv(runs.FAULT_ENV)
+    assert cli.main(_argv(out) + ema) == 0
+    a = keras_ae.load_model(str(base / "model.keras"), safe_mode=True)
+    b = keras_ae.load_model(str(out / "model.keras"), safe_mode=True)
+    assert b.optimizer.use_ema
+    for v, average in zip(b.trainable_weights, b.optimizer._model_variables_moving_average):
+        np.testing.assert_array_equal(np.array(v), np.array(average))  # the saved model holds the average
+    for x, y in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
+    metrics = [json.loads((d / "metrics.json").read_text())["test_nll"] for d in (base, out)]
+    assert metrics[0] == pytest.approx(metrics[1], abs=1e-6)

@@ -234,3 +234,32 @@ def test_tensorboard_scalars_and_images_per_epoch(tmp_path):
 
         strings = tf.make_ndarray(images[tag][0][2].tensor)
         assert strings[0] == b"8" and strings[1] == b"8" and strings[2][:4] == b"\x89PNG"  # width, height, PNGs
+
+
+@pytest.mark.parametrize("requested, batches, expected", [(50, 196, 49), (50, 4, 4), (50, 200, 50), (3, 7, 1), (1, 9, 1)])
+def test_steps_per_execution_divides_the_epoch(requested, batches, expected):
+    assert recipes.effective_steps_per_execution(requested, batches) == expected
+    with pytest.raises(ValueError, match="received 0"):
+        recipes.effective_steps_per_execution(0, batches)
+
+
+def test_steps_per_execution_keeps_epochs_and_tensorboard_sees_epoch_scores(tmp_path):
+    """The ring recipe asks for 50 batches per compiled call; on 4 batches per epoch each epoch must still train on
+    its own 4 batches (a compiled call of 50 ran into the next epoch, which then ran out of data and logged zeros),
+    and the TensorBoard summaries come after the callbacks that add to the logs (the GAN's epoch score)."""
+    import keras
+
+    recipe = recipes.load_recipe(ROOT / "zoo" / "dense_gan_ring.toml")
+    assert recipe.train["steps_per_execution"] == 50
+    recipe.data.update(train_split="train[:1024]", test_split="test[:64]", batch_size=256)
+    recipe.train["tensorboard"] = True
+    recipe.options.update(ring_samples=256, epoch_scores=True)
+    recipe.model_args.update({k: list(v) if isinstance(v, tuple) else v
+                              for k, v in zoo.get_entry("dense_gan").test_kwargs.items() if k != "input_shape"})
+    recipes.run(recipe, out=str(tmp_path), epochs=3, verbose=0)
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert all(v > 0 for v in history["d_loss"]) and len(history["d_loss"]) == 3, history
+    model = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert int(model.g_optimizer.iterations.numpy()) == 3 * 4
+    train = _summary_tags(tmp_path / "tensorboard" / "train")
+    assert [step for step, _, _ in train["epoch_ring_quality"]] == [0, 1, 2]
