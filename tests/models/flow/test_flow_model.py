@@ -157,3 +157,47 @@ def test_dataset_input_and_figures(tmp_path):
     image = zoo.realnvp_image(input_shape=(4, 4, 1), num_scales=1, couplings=1, final_couplings=1, hidden=(4,))
     plot_image_samples(image, str(tmp_path / "s.png"), n=4, cols=2)
     assert (tmp_path / "d.png").stat().st_size > 0 and (tmp_path / "s.png").stat().st_size > 0
+
+
+def test_spline_2d_weight_average_and_decay_reach_the_optimizer_and_survive_a_reload(tmp_path):
+    """``ema_momentum`` and ``weight_decay`` configure the default Adam; after ``fit`` the model holds the weight
+    average (not the last step's weights), and a reload (``safe_mode=True``) keeps both settings and the average."""
+    import keras_ae
+
+    model = zoo.spline_2d(num_layers=1, hidden=(8,), bins=4, seed=0, ema_momentum=0.9, weight_decay=0.05)
+    optimizer = model.optimizer
+    assert optimizer.use_ema and optimizer.ema_momentum == pytest.approx(0.9)
+    assert optimizer.weight_decay == pytest.approx(0.05)
+    x = np.random.default_rng(0).standard_normal((128, 2)).astype("float32")
+
+    class LastStep(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.weights = [np.array(v) for v in self.model.get_weights()]
+
+    last = LastStep()
+    model.fit(x, epochs=3, batch_size=32, verbose=0, callbacks=[last])
+    average = [keras.ops.convert_to_numpy(v) for v in optimizer._model_variables_moving_average]
+    final = [keras.ops.convert_to_numpy(v) for v in model.trainable_weights]
+    assert all(np.array_equal(a, f) for a, f in zip(average, final))  # the average is swapped in
+    assert any(not np.allclose(w, f) for w, f in zip(last.weights, model.get_weights()))  # not the last step's
+    path = str(tmp_path / "spline.keras")
+    model.save(path)
+    again = keras_ae.load_model(path, safe_mode=True)
+    assert again.optimizer.use_ema and again.optimizer.ema_momentum == pytest.approx(0.9)
+    assert again.optimizer.weight_decay == pytest.approx(0.05)
+    for a, b in zip(optimizer._model_variables_moving_average, again.optimizer._model_variables_moving_average):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+    np.testing.assert_allclose(again.log_prob(x), model.log_prob(x), atol=1e-6)
+    # without either setting the default optimizer is a plain Adam
+    plain = zoo.spline_2d(num_layers=1, hidden=(8,), bins=4, ema_momentum=None, weight_decay=None).optimizer
+    assert not plain.use_ema and not plain.weight_decay
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(ema_momentum=1.0), r"`ema_momentum` must be a number in \[0, 1\); received 1.0"),
+    (dict(ema_momentum="0.99"), r"`ema_momentum` must be a number in \[0, 1\); received '0.99' \(str\)"),
+    (dict(weight_decay=-0.1), r"`weight_decay` must be a finite number >= 0; received -0.1"),
+])
+def test_spline_2d_refuses_bad_optimizer_settings(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        zoo.spline_2d(num_layers=1, hidden=(8,), bins=4, **kwargs)
