@@ -159,11 +159,12 @@ class AdversarialTrainer(keras.Model):
     # ----- guards --------------------------------------------------------------------------------
     def _require_compiled(self, what="fit"):
         if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
+            opt = self.default_optimizer()
+            default = f"{type(opt).__name__}({float(opt.learning_rate):g})"
             raise ModelStateError(
-                f"{type(self).__name__} must be compiled before {what}: call "
-                "`model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), "
-                "g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))`, or build it with a keras_ae.zoo "
-                "constructor, which returns a compiled model."
+                f"{type(self).__name__} must be compiled before {what}: call `model.compile()` (each player gets "
+                f"{default}, this class's default) or `model.compile(d_optimizer=..., g_optimizer=...)`, or build it "
+                "with a keras_ae.zoo constructor, which returns a compiled model."
             )
 
     def evaluate(self, *args, **kwargs):

@@ -105,8 +105,10 @@ def test_conditional_gan_samples_requested_classes_and_checks_labels():
 
 def test_clear_errors():
     gen = gan_networks.conv_generator((8, 8, 1), 4, (2, 4))
-    with pytest.raises(RuntimeError, match="compiled before fit"):
+    with pytest.raises(RuntimeError, match=r"compiled before fit.*each player gets Adam\(0.0002\)"):
         GAN(gen, gan_networks.conv_discriminator((8, 8, 1), (2, 4))).fit(_images(), verbose=0)
+    with pytest.raises(RuntimeError, match=r"each player gets RMSprop\(5e-05\)"):  # the original WGAN's optimizer
+        keras_ae.models.WGAN(gen, gan_networks.conv_discriminator((8, 8, 1), (2, 4))).fit(_images(), verbose=0)
     with pytest.raises(ValueError, match=r"generator produces examples of shape \(8, 8, 1\)"):
         GAN(gen, gan_networks.conv_discriminator((12, 12, 1), (2, 4)))
     with pytest.raises(ValueError, match="divisible by"):
