@@ -17,7 +17,7 @@ from keras_ae.layers.padding import Padding2D
 PADDINGS = ("zeros", "reflect", "circular")
 DOWNSAMPLINGS = ("stride", "max", "avg")
 UPSAMPLINGS = ("transpose", "nearest", "bilinear", "unpool")
-NORMS = (None, "batch", "layer", "weight")
+NORMS = (None, "none", "batch", "layer", "weight")  # "none" = None, the spelling a TOML recipe can write
 BLOCKS = ("plain", "residual")
 
 
@@ -189,7 +189,7 @@ def conv_encoder(
     """Downsampling convolution stages, then an optional dense layer, then the code (or mean and log-variance).
 
     Options (the lectures' menu): ``padding`` "zeros" | "reflect" | "circular"; ``downsampling`` "stride" |
-    "max" | "avg"; ``norm`` None | "batch" | "layer" | "weight" (weight normalization ``g v / ||v||``);
+    "max" | "avg"; ``norm`` None (or "none") | "batch" | "layer" | "weight" (weight normalization ``g v / ||v||``);
     ``block`` "plain" | "residual" (``y = f(x) + x`` after each stage).
 
     With ``condition_dim > 0`` the encoder takes a second input, a label vector, embedded as one extra

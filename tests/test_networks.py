@@ -109,7 +109,7 @@ def test_padding_modes_match_numpy_on_every_backend(backend):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(norm="group"), r"`norm` must be one of None, 'batch', 'layer', 'weight'"),
+        (dict(norm="group"), r"`norm` must be one of None, 'none', 'batch', 'layer', 'weight'"),
         (dict(padding="mirror"), r"'zeros', 'reflect', 'circular'"),
         (dict(downsampling="strided"), r"'stride', 'max', 'avg'"),
         (dict(block="dense"), r"'plain', 'residual'"),

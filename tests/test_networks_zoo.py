@@ -126,7 +126,7 @@ def tiny(name, **kwargs):
 @pytest.mark.parametrize(
     "option, value, match",
     [
-        ("norm", "group", r"`norm` must be one of None, 'batch', 'layer', 'weight'; received 'group'"),
+        ("norm", "group", r"`norm` must be one of None, 'none', 'batch', 'layer', 'weight'; received 'group'"),
         ("padding", "mirror", r"`padding` must be one of 'zeros', 'reflect', 'circular'"),
         ("downsampling", "strided", r"`downsampling` must be one of 'stride', 'max', 'avg'"),
         ("upsampling", "cubic", r"`upsampling` must be one of 'transpose', 'nearest', 'bilinear', 'unpool'"),
@@ -141,7 +141,7 @@ def test_unknown_option_values_list_the_valid_ones(name, option, value, match):
 
 @pytest.mark.parametrize("name", [n for n in CONV_MODELS if "generator_norm" in zoo.describe(n)["arguments"]])
 def test_generator_norm_is_validated(name):
-    with pytest.raises(ValueError, match=r"`generator_norm` must be one of None, 'batch', 'layer', 'weight'"):
+    with pytest.raises(ValueError, match=r"`generator_norm` must be one of None, 'none', 'batch', 'layer', 'weight'"):
         zoo.create(name, **tiny(name, generator_norm="instance"))
 
 
