@@ -82,10 +82,13 @@ class Autoencoder(KerasAEModel):
         """``log p(x | z)`` per example (nats, float32; tensors in and out): the decoder on codes ``z`` (with the
         integer ``labels`` of conditional models) under the model's likelihood. Used by importance-weighted bounds
         (:func:`keras_ae.evaluation.latent.iwae_nll`)."""
-        condition = None
-        if labels is not None:
-            condition = ops.one_hot(ops.reshape(ops.cast(labels, "int32"), (-1,)), self.num_classes)
-        return -self.reconstruction_nll(images, self._decode(z, condition, False))
+        return -self.reconstruction_nll(images, self._decode(z, self._condition(labels), False))
+
+    def _condition(self, labels):
+        """The encoder's and decoder's condition from integer ``labels`` (``None`` for unconditional models)."""
+        if labels is None:
+            return None
+        return ops.one_hot(ops.reshape(ops.cast(labels, "int32"), (-1,)), self.num_classes)
 
     # ----- forward ------------------------------------------------------------------------
     def split_inputs(self, inputs):

@@ -103,12 +103,6 @@ class VAE(Autoencoder):
     def latent_dim(self):
         return int(self.encoder.outputs[0].shape[-1])
 
-    def _condition(self, labels):
-        """The decoder's and encoder's condition from integer ``labels`` (``None`` for unconditional models)."""
-        if labels is None:
-            return None
-        return ops.one_hot(ops.reshape(ops.cast(labels, "int32"), (-1,)), self.num_classes)
-
     def _posterior(self, z_mean, z_log_var, eps):
         """``(z_K, log q_K(z_K|x))`` for base noise ``eps`` of shape ``(batch, d)`` or ``(batch, k, d)`` (``k`` draws
         per example); ``log q_K`` float32, of shape ``eps.shape[:-1]``."""
@@ -255,8 +249,7 @@ class ConditionalVAE(VAE):
             raise self._missing_labels_error()
         images, labels = inputs
         images = self._check_call_images(images)
-        labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
-        return images, ops.one_hot(labels, self.num_classes)
+        return images, self._condition(labels)
 
     def _labels(self, labels, n):
         return checks.labels_for(labels, n, self.num_classes, type(self).__name__)
@@ -279,7 +272,7 @@ class ConditionalVAE(VAE):
         z = self._check_codes(z)
         labels = self._labels(labels, len(z))
         return batched(
-            lambda a, b: self.link(self._decode(a, ops.one_hot(b, self.num_classes), False)), [z, labels], batch_size
+            lambda a, b: self.link(self._decode(a, self._condition(b), False)), [z, labels], batch_size
         )
 
     def reconstruct(self, x, labels=None, batch_size=256):
