@@ -28,6 +28,7 @@ import numpy as np
 from keras_ae import recipes
 from keras_ae.data.catalog import load_arrays
 from keras_ae.data.synthetic import standardize, two_moons
+from keras_ae.runs import write_json
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -121,8 +122,7 @@ def main():
             print(f"{key}: val NLL {val_nll:.4f} nats (train {train_nll:.4f}), {setting['epochs']} epochs, "
                   f"training {setting['train_seconds']:.0f} s; run {seconds:.0f} s wall, {cpu:.0f} CPU s (load "
                   f"{load0:.1f} -> {os.getloadavg()[0]:.1f}); KDE {kde:.4f}", flush=True)
-            with open(os.path.join(args.out, args.json), "w") as f:  # after every run: a partial result survives
-                json.dump(results, f, indent=2)
+            write_json(os.path.join(args.out, args.json), results)  # after every run, atomically: a partial result survives
     print(json.dumps(results, indent=2))
 
 
