@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import with_xla_flags
 import keras_ae
 from keras_ae import losses, zoo
 from keras_ae.evaluation import latent as L
@@ -213,6 +214,7 @@ def test_mixed_float16_keeps_the_log_density_in_float32():
 BACKEND_SCRIPT = r"""
 import json, sys
 import numpy as np
+from conftest import with_xla_flags
 import keras_ae
 from keras_ae import zoo
 from keras_ae.evaluation.latent import iwae_nll
@@ -267,7 +269,7 @@ def test_flow_posterior_matches_one_device_on_two(backend, distribute):
     """keras_ae.testing.check_distributed with each flow posterior: the loss scaled per replica (one step's size
     within the single-device spread, not doubled), replicas' variables equal, and per-replica noise."""
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3",
-               XLA_FLAGS="--xla_force_host_platform_device_count=2")
+               XLA_FLAGS=with_xla_flags("--xla_force_host_platform_device_count=2"))
     proc = subprocess.run([sys.executable, "-c", DISTRIBUTED_SCRIPT, distribute], env=env, capture_output=True,
                           text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-3000:]
