@@ -6,7 +6,11 @@ that inference is deterministic, saves it to ``.keras``, reloads it in a *fresh 
 
 ``python -m keras_ae.testing smoke [NAME ...]`` runs the zoo smoke test (build, one fit step, save,
 reload) in this process's Keras backend and prints one JSON line per model; the backend tests run it
-under ``KERAS_BACKEND=torch`` and ``jax``.
+under ``KERAS_BACKEND=torch`` and ``jax``. With ``--data-parallel NAME,...`` (JAX, started with
+``XLA_FLAGS=--xla_force_host_platform_device_count=2``) it also runs :func:`check_distributed` under
+``keras.distribution.DataParallel`` for those models, each after its smoke test (and smoke-tests only the
+models named after it).
+``python -m keras_ae.testing distributed mirrored|data-parallel DEVICES [NAME ...]`` runs only that check.
 """
 
 import collections
@@ -329,6 +333,48 @@ def _relative(a, b):
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
 
 
+def _repeat(t, times):
+    return np.concatenate([np.asarray(t)] * times)
+
+
+def _from_start_each_step_class():
+    import keras
+
+    class FromStartEachStep(keras.callbacks.Callback):
+        """Before each batch (``per="batch"``) or epoch (``per="epoch"``) of a ``fit``, restore the weights ``w0`` and
+        seed the model's random generators with the next of ``seeds``; with ``per="batch"`` record each step's update
+        (the weights after it minus ``base``). Optimizer variables are not restored (plain SGD has none but its step
+        count), as with one ``fit`` per step. On JAX, reading ``self.model`` syncs Keras' training state into the
+        variables, and the step after the callback starts from the variables again."""
+
+        def __init__(self, w0, base, seeds, per):
+            super().__init__()
+            self.w0, self.base, self.seeds, self.per, self.updates, self._next = w0, base, list(seeds), per, [], 0
+
+        def _restart(self):
+            self.model.set_weights(self.w0)
+            _reset_seeds(self.model, self.seeds[self._next])
+            self._next += 1
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if self.per == "batch":
+                self._restart()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.per == "batch":
+                self.updates.append(_weights_vector(self.model) - self.base)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if self.per == "epoch":
+                self._restart()
+
+    return FromStartEachStep
+
+
+def _FromStartEachStep(*args, **kwargs):  # noqa: N802 - a class made on first use (keras imported lazily here)
+    return _from_start_each_step_class()(*args, **kwargs)
+
+
 def check_distributed(name, distribute, seeds=(1, 2, 3, 4, 5, 6), n=32, batch_size=16, learning_rate=0.01,
                       model_kwargs=None, step_ratio=(0.6, 1.6)):
     """Train the zoo model ``name`` (its ``test_kwargs`` updated with ``model_kwargs``, plain SGD) on one device and
@@ -373,19 +419,27 @@ def check_distributed(name, distribute, seeds=(1, 2, 3, 4, 5, 6), n=32, batch_si
     w0 = single.get_weights()
     base = _weights_vector(single)
 
-    def run(model, seed, count):
-        model.set_weights(w0)
-        _reset_seeds(model, seed)
-        history = model.fit(**fit_kwargs(x[:count], None if y is None else y[:count], batch_size)).history
-        return {k: float(v[-1]) for k, v in history.items()}, _weights_vector(model) - base
+    def steps(model, step_seeds):
+        """One SGD step from ``w0`` per seed, all in one ``fit`` (a callback restores the weights and seeds the
+        generators before each step): a ``fit`` per step made this check about twice as slow (under
+        ``MirroredStrategy`` each ``fit`` builds a multi-device iterator)."""
+        recorder = _FromStartEachStep(w0, base, step_seeds, per="batch")
+        model.fit(**fit_kwargs(_repeat(x[:batch_size], len(step_seeds)),
+                               None if y is None else _repeat(y[:batch_size], len(step_seeds)), batch_size),
+                  callbacks=[recorder])
+        if len(recorder.updates) != len(step_seeds):  # steps_per_execution > 1 runs batch callbacks less often
+            raise AssertionError(f"{name}: {len(recorder.updates)} step callbacks for {len(step_seeds)} steps")
+        return recorder.updates
 
-    steps = []
-    for seed in seeds:  # one step per seed on one device; a noise-free model stops after two equal steps
-        steps.append(run(single, seed, batch_size)[1])
-        if len(steps) == 2 and _relative(steps[1], steps[0]) < 1e-6:
-            break
-    noisy = len(steps) > 2
-    epochs_single = [run(single, seed, n)[0] for seed in (seeds[:4] if noisy else seeds[:1])]
+    def epochs(model, epoch_seeds):
+        """The first-epoch metrics on ``n`` examples from ``w0``, one epoch per seed, in one ``fit``."""
+        kwargs = dict(fit_kwargs(x[:n], None if y is None else y[:n], batch_size), epochs=len(epoch_seeds))
+        history = model.fit(**kwargs, callbacks=[_FromStartEachStep(w0, base, epoch_seeds, per="epoch")]).history
+        return [{k: float(v[i]) for k, v in history.items()} for i in range(len(epoch_seeds))]
+
+    single_steps = steps(single, seeds)  # a noise-free model gives the same step for every seed
+    noisy = _relative(single_steps[1], single_steps[0]) >= 1e-6
+    epochs_single = epochs(single, seeds[:4] if noisy else seeds[:1])
     probe = inputs[:4] if not isinstance(inputs, tuple) else tuple(t[:4] for t in inputs)
 
     def training_call(seed):  # from the same state: a call that also updates state (EMA codebooks) is not random
@@ -399,22 +453,23 @@ def check_distributed(name, distribute, seeds=(1, 2, 3, 4, 5, 6), n=32, batch_si
     with dist.strategy_scope(distribute) as strategy:
         model = build()
         report["replicas"] = dist.replica_count(strategy)
-        _, step = run(model, seeds[0], batch_size)
-        size, sizes = float(np.linalg.norm(step)), [float(np.linalg.norm(s)) for s in steps]
-        report.update(step_size=size, single_step_sizes=sizes, step_difference=_relative(step, steps[0]))
+        distributed_steps = steps(model, seeds if noisy else seeds[:1])
+        step = distributed_steps[0]
+        size, sizes = float(np.linalg.norm(step)), [float(np.linalg.norm(s)) for s in single_steps]
+        report.update(step_size=size, single_step_sizes=sizes, step_difference=_relative(step, single_steps[0]))
         if not noisy:
             if report["step_difference"] > 1e-4:
                 raise AssertionError(f"{name}: one SGD step under {distribute} differs from one device's by "
                                      f"{report['step_difference']:.3g} (relative; at most 1e-4)")
         else:
-            report["step_sizes"] = [size] + [float(np.linalg.norm(run(model, s, batch_size)[1])) for s in seeds[1:]]
+            report["step_sizes"] = [float(np.linalg.norm(s)) for s in distributed_steps]
             report["step_ratio"] = float(np.median(report["step_sizes"]) / np.median(sizes))
             if not step_ratio[0] <= report["step_ratio"] <= step_ratio[1]:
                 raise AssertionError(
                     f"{name}: one SGD step under {distribute} has the sizes {[round(v, 6) for v in report['step_sizes']]}"
                     f" (seeds {list(seeds)}); one device's over seeds {list(seeds)}: {[round(v, 6) for v in sizes]}"
                     f": median ratio {report['step_ratio']:.3g}, outside {list(step_ratio)}")
-        epoch, _ = run(model, seeds[0], n)
+        epoch = epochs(model, seeds[:1])[0]
         report.update(epoch=epoch, epoch_single=epochs_single[0])
         report["epoch_unchecked"] = []
         for key in epochs_single[0]:
@@ -486,6 +541,16 @@ def training_outputs(model, inputs):
     return keras.tree.map_structure(lambda t: np.asarray(keras.ops.convert_to_numpy(t)), model(inputs, training=True))
 
 
+def _print_distributed(name, distribute):
+    """Print :func:`check_distributed`'s report for ``name`` as a ``DISTRIBUTED`` JSON line; 1 if it failed."""
+    try:
+        result, status = dict(check_distributed(name, distribute), ok=True), 0
+    except Exception as e:  # report every model, then fail
+        result, status = {"name": name, "ok": False, "error": f"{type(e).__name__}: {e}"[:2000]}, 1
+    print("DISTRIBUTED " + json.dumps(result), flush=True)
+    return status
+
+
 def _main(argv):
     if argv[:1] == ["reload"]:
         report = reload_check(argv[1], argv[2], float(argv[3]) if len(argv) > 3 else 1e-6)
@@ -496,21 +561,32 @@ def _main(argv):
         for path, data_path in zip(rest[::2], rest[1::2]):
             print("RELOAD " + json.dumps(dict(reload_check(path, data_path, atol), path=path)), flush=True)
         return 0
-    if argv[:1] == ["smoke"]:
+    if argv[:1] == ["smoke"]:  # smoke [--data-parallel NAME,NAME,...] [NAME ...]
+        args, parallel = argv[1:], None
+        if args[:1] == ["--data-parallel"]:
+            parallel, args = [n for n in args[1].split(",") if n], args[2:]
+            from keras_ae.ops.distribute import simulate_devices
+
+            simulate_devices(2)
         import keras
 
         from keras_ae import zoo
 
-        names = argv[1:] or zoo.list_models()
+        names = args if args or parallel is not None else zoo.list_models()  # with --data-parallel: those named
         status = 0
-        for name in names:
-            try:
-                result = smoke(name)
-            except Exception as e:  # report every model, then fail
-                result = {"name": name, "ok": False, "error": f"{type(e).__name__}: {e}"[:2000]}
-                status = 1
-            result["backend"] = keras.backend.backend()
-            print("SMOKE " + json.dumps(result), flush=True)
+        for name in names + [n for n in (parallel or []) if n not in names]:
+            # The DataParallel check of a model right after its smoke test, in the same process: JAX compiles the
+            # same initializers and eager ops once for both (4 models: 165 CPU s together, 219 in two processes).
+            if name in names:
+                try:
+                    result = smoke(name)
+                except Exception as e:  # report every model, then fail
+                    result = {"name": name, "ok": False, "error": f"{type(e).__name__}: {e}"[:2000]}
+                    status = 1
+                result["backend"] = keras.backend.backend()
+                print("SMOKE " + json.dumps(result), flush=True)
+            if parallel is not None and name in parallel:
+                status = max(status, _print_distributed(name, "data-parallel"))
         return status
     if argv[:1] == ["distributed"]:  # distributed DISTRIBUTE DEVICES [NAME ...]
         from keras_ae.ops.distribute import simulate_devices
@@ -520,17 +596,13 @@ def _main(argv):
 
         status = 0
         for name in argv[3:] or zoo.list_models():
-            try:
-                result = dict(check_distributed(name, argv[1]), ok=True)
-            except Exception as e:  # report every model, then fail
-                result = {"name": name, "ok": False, "error": f"{type(e).__name__}: {e}"[:2000]}
-                status = 1
-            print("DISTRIBUTED " + json.dumps(result), flush=True)
+            status = max(status, _print_distributed(name, argv[1]))
         return status
     if argv[:1] == ["multi-worker"]:  # multi-worker WEIGHTS.npz OUT.npz (TF_CONFIG in the environment)
         multi_worker_run(argv[1], argv[2])
         return 0
-    print("usage: python -m keras_ae.testing reload MODEL.keras DATA.npz [ATOL] | smoke [NAME ...] | "
+    print("usage: python -m keras_ae.testing reload MODEL.keras DATA.npz [ATOL] | "
+          "smoke [--data-parallel NAME,...] [NAME ...] | "
           "distributed mirrored|data-parallel DEVICES [NAME ...] | multi-worker WEIGHTS.npz OUT.npz", file=sys.stderr)
     return 2
 

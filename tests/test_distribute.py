@@ -1,7 +1,8 @@
 """Every zoo model past one device, on simulated devices: ``tf.distribute.MirroredStrategy`` over 2 logical CPUs
-(TensorFlow) and ``keras.distribution.DataParallel`` over 2 forced host devices (JAX), each in one subprocess that runs
-``python -m keras_ae.testing distributed`` over every registered model (:func:`keras_ae.testing.check_distributed`:
-the same weights and global batch on one device and on two, compared step by step); and a
+(TensorFlow, one subprocess running ``python -m keras_ae.testing distributed``) and ``keras.distribution.DataParallel``
+over 2 forced host devices (JAX, in the JAX smoke test's subprocess, ``python -m keras_ae.testing smoke
+--data-parallel``), over every registered model (:func:`keras_ae.testing.check_distributed`: the same weights and
+global batch on one device and on two, compared step by step); and a
 ``MultiWorkerMirroredStrategy`` cluster of two worker processes on localhost training conv_vae."""
 
 import json
@@ -14,19 +15,17 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import zoo_backend_run
 from keras_ae import zoo
 from keras_ae.ops import distribute
 from keras_ae.testing import check_distributed  # noqa: F401 (documents what the subprocesses run)
 
 SETUPS = {
     "tensorflow-mirrored": ({"KERAS_BACKEND": "tensorflow"}, ["mirrored", "2"]),
-    "jax-data-parallel": ({"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
-                          ["data-parallel", "2"]),
+    "jax-data-parallel": None,  # in the JAX smoke subprocess: conftest.zoo_backend_run
 }
-# CI runs the MirroredStrategy check of every zoo model (one process, about 130 CPU s here for 26 models). Under JAX's
-# DataParallel one program runs on the global batch (no per-replica losses or state to combine) and the check is
-# compile-bound (about 20 CPU s per model here): CI checks two models there, `pytest -m slow` every zoo model.
-JAX_CI_MODELS = ("conv_vae", "dcgan")  # unet (compute_loss like the autoencoders) under -m slow: CI time
+# CI runs the check of every zoo model on both: MirroredStrategy in one TensorFlow process (about 230 CPU s here for
+# 26 models), DataParallel in the JAX process of the backend smoke test (its compiles shared with the smoke test's).
 _results = {}
 
 
@@ -56,20 +55,22 @@ def _selected_names(request, setup):
 def _params():
     for name in zoo.list_models():
         for setup in SETUPS:
-            marks = [pytest.mark.xdist_group(f"distribute-{setup}")]
+            # The JAX checks share the JAX smoke test's group (and process); each setup's tests stay on one worker.
+            group = "backend-jax" if setup.startswith("jax") else f"distribute-{setup}"
             # The MirroredStrategy check once failed intermittently (unet, conv_vae), which depended on the random
             # initial weights of each process, not on load: Keras' synchronized batch-norm moments E[x^2] - E[x]^2
             # (now two-pass in SyncBatchNormalization) and a 4-standard-deviation rule on conv_vae's heavy-tailed
             # step sizes (now medians, keras_ae.testing.check_distributed).
-            if setup.startswith("jax") and name not in JAX_CI_MODELS:
-                marks.append(pytest.mark.slow)
-            yield pytest.param(setup, name, marks=marks, id=f"{name}-{setup}")
+            yield pytest.param(setup, name, marks=[pytest.mark.xdist_group(group)], id=f"{name}-{setup}")
 
 
 # With `pytest -n 2 --dist loadgroup` each setup's tests share one worker, so its subprocess runs once.
 @pytest.mark.parametrize(("setup", "name"), list(_params()))
 def test_zoo_model_matches_one_device(setup, name, request):
-    rows, stderr = _run(setup, _selected_names(request, setup))
+    if SETUPS[setup] is None:
+        _, rows, stderr = zoo_backend_run("jax", request.session)
+    else:
+        rows, stderr = _run(setup, _selected_names(request, setup))
     assert name in rows, f"no result for {name} under {setup}; stderr:\n{stderr}"
     row = rows[name]
     assert row["ok"], row.get("error")
