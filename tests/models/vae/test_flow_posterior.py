@@ -214,7 +214,6 @@ def test_mixed_float16_keeps_the_log_density_in_float32():
 BACKEND_SCRIPT = r"""
 import json, sys
 import numpy as np
-from conftest import with_xla_flags
 import keras_ae
 from keras_ae import zoo
 from keras_ae.evaluation.latent import iwae_nll
