@@ -421,7 +421,7 @@ def check_distributed(name, distribute, seeds=(1, 2, 3, 4, 5, 6), n=32, batch_si
 
     def steps(model, step_seeds):
         """One SGD step from ``w0`` per seed, all in one ``fit`` (a callback restores the weights and seeds the
-        generators before each step): a ``fit`` per step made this check about twice as slow (under
+        generators before each step): a ``fit`` per step made this check about 1.6 times as slow (under
         ``MirroredStrategy`` each ``fit`` builds a multi-device iterator)."""
         recorder = _FromStartEachStep(w0, base, step_seeds, per="batch")
         model.fit(**fit_kwargs(_repeat(x[:batch_size], len(step_seeds)),

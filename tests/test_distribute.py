@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import zoo_backend_run
+from conftest import _selected, zoo_backend_run
 from keras_ae import zoo
 from keras_ae.ops import distribute
 from keras_ae.testing import check_distributed  # noqa: F401 (documents what the subprocesses run)
@@ -24,8 +24,8 @@ SETUPS = {
     "tensorflow-mirrored": ({"KERAS_BACKEND": "tensorflow"}, ["mirrored", "2"]),
     "jax-data-parallel": None,  # in the JAX smoke subprocess: conftest.zoo_backend_run
 }
-# CI runs the check of every zoo model on both: MirroredStrategy in one TensorFlow process (about 230 CPU s here for
-# 26 models), DataParallel in the JAX process of the backend smoke test (its compiles shared with the smoke test's).
+# CI runs the check of every zoo model on both: MirroredStrategy in one TensorFlow process (194 s wall for the 26
+# models in the CI run of 2026-12-02), DataParallel in the JAX process of the backend smoke test (its compiles shared with the smoke test's).
 _results = {}
 
 
@@ -43,13 +43,6 @@ def _run(setup, names):
                 rows[row["name"]] = row
         _results[setup] = (rows, proc.stderr[-3000:])
     return _results[setup]
-
-
-def _selected_names(request, setup):
-    """The models whose test under ``setup`` this session runs (so the subprocess checks exactly those)."""
-    return sorted({item.callspec.params["name"] for item in request.session.items
-                   if getattr(item, "originalname", "") == "test_zoo_model_matches_one_device"
-                   and item.callspec.params["setup"] == setup})
 
 
 def _params():
@@ -70,7 +63,7 @@ def test_zoo_model_matches_one_device(setup, name, request):
     if SETUPS[setup] is None:
         _, rows, stderr = zoo_backend_run("jax", request.session)
     else:
-        rows, stderr = _run(setup, _selected_names(request, setup))
+        rows, stderr = _run(setup, _selected(request.session, "test_zoo_model_matches_one_device", setup=setup))
     assert name in rows, f"no result for {name} under {setup}; stderr:\n{stderr}"
     row = rows[name]
     assert row["ok"], row.get("error")
