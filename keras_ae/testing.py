@@ -392,11 +392,12 @@ def check_distributed(name, distribute, seeds=(1, 2, 3, 4, 5, 6), n=32, batch_si
       rule, a correct conv_vae step was refused in about one run in four (1.7x the mean of 4 tightly clustered
       single-device steps), and with the median of 3 distributed steps a ratio of 1.6 was seen;
     - every first-epoch metric (``n`` examples) within 1% of one device's; for a model with noise, within the larger
-      of 1% plus 4 standard deviations of the single-device values over the first four seeds and 20% of their mean
-      (a doubled figure is 100% off; 4 standard deviations estimated from 4 values refused a correct dcgan
+      of 1% plus 4 standard deviations of the single-device values over the first four seeds and 40% of their mean
+      (a doubled figure is 100% off, a halved one 50%; 4 standard deviations estimated from 4 values refused a correct dcgan
       ``d_acc_fake`` of 0.59 against 0.69-0.72 about one run in four); an accuracy (a key with "acc") also within
       its binomial spread over ``n`` examples plus one example (conditional_gan's ``d_acc_fake`` was 3/32 with every
-      single-device seed and 5/32 on two replicas, whose noise differs). A metric whose single-device mean is within
+      single-device seed and 5/32 on two replicas, whose noise differs); a distributed epoch outside that is
+      repeated with seeds 2-4 and the median of the four compared. A metric whose single-device mean is within
       4 standard deviations of 0 (noise decides its sign: a WGAN's ``g_loss`` at initialization) is listed in
       ``epoch_unchecked`` rather than compared;
     - after training, every replica's copy of every weight, random-generator state and optimizer variable equal;
@@ -469,9 +470,8 @@ def check_distributed(name, distribute, seeds=(1, 2, 3, 4, 5, 6), n=32, batch_si
                     f"{name}: one SGD step under {distribute} has the sizes {[round(v, 6) for v in report['step_sizes']]}"
                     f" (seeds {list(seeds)}); one device's over seeds {list(seeds)}: {[round(v, 6) for v in sizes]}"
                     f": median ratio {report['step_ratio']:.3g}, outside {list(step_ratio)}")
-        epoch = epochs(model, seeds[:1])[0]
-        report.update(epoch=epoch, epoch_single=epochs_single[0])
         report["epoch_unchecked"] = []
+        tolerances = {}
         for key in epochs_single[0]:
             values = [e[key] for e in epochs_single]
             mean, std = abs(float(np.mean(values))), float(np.std(values))
@@ -480,13 +480,31 @@ def check_distributed(name, distribute, seeds=(1, 2, 3, 4, 5, 6), n=32, batch_si
                 if mean <= 4 * std:  # noise decides even its sign (a WGAN's g_loss near 0): nothing to compare
                     report["epoch_unchecked"].append(key)
                     continue
-                tolerance = max(tolerance, 0.2 * mean)  # a doubled figure is 100% off
+                # A doubled figure is 100% off, a halved one 50%. Distributed draws of dense_wgan's g_loss spread by
+                # up to 40% around their median where the four single-device seeds agreed within 3%.
+                tolerance = max(tolerance, 0.4 * mean)
                 if "acc" in key:  # a share of n examples: its binomial spread (loss scaling does not change it)
                     p = min(max(mean, 1 / n), 1 - 1 / n)
                     tolerance = max(tolerance, 4 * float(np.sqrt(p * (1 - p) / n)) + 1 / n)
-            if not abs(epoch[key] - np.mean(values)) <= tolerance:
-                raise AssertionError(f"{name}: first-epoch {key} {epoch[key]:.6g} under {distribute}, "
-                                     f"{[round(v, 6) for v in values]} on one device (seeds {list(seeds)[:len(values)]})")
+            tolerances[key] = (float(np.mean(values)), tolerance, values)
+
+        def outside(epoch):
+            return [k for k, (mean, tolerance, _) in tolerances.items() if not abs(epoch[k] - mean) <= tolerance]
+
+        # A noisy model's distributed epoch that falls outside gets as many more seeds as one device had, and their
+        # median is compared: one distributed epoch against four single-device seeds refused a correct model about
+        # one CI run in ten (conv_vae's kl_loss 2.5x after one heavy-tailed step; distributed draws of 0.44, 1.31,
+        # 0.44, 0.38 were seen), while a doubled figure doubles every epoch.
+        epochs_distributed = epochs(model, seeds[:1])
+        if noisy and outside(epochs_distributed[0]):
+            epochs_distributed += epochs(model, seeds[1:len(epochs_single)])
+        epoch = {k: float(np.median([e[k] for e in epochs_distributed])) for k in epochs_distributed[0]}
+        report.update(epoch=epoch, epoch_single=epochs_single[0], epochs_distributed=epochs_distributed)
+        for key in outside(epoch):
+            mean, tolerance, values = tolerances[key]
+            raise AssertionError(f"{name}: first-epoch {key} {epoch[key]:.6g} under {distribute} (median of "
+                                 f"{[round(e[key], 6) for e in epochs_distributed]}), "
+                                 f"{[round(v, 6) for v in values]} on one device (seeds {list(seeds)[:len(values)]})")
         variables = list(model.weights) + _seed_states(model) + list(model.optimizer.variables)
         for v in variables:
             copies = dist.replica_values(v)
