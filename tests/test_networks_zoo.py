@@ -57,12 +57,29 @@ def test_the_conv_constructors_are_discovered():
         assert ("downsampling" in args) and ("upsampling" in args), name
 
 
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Every constructor of TO_TRAIN trained one step with its combination and saved, then all reloaded in one fresh
+    process (``reload_in_fresh_process``): a process per model spent about 6 s each starting TensorFlow. The tests
+    share an xdist group, so one worker trains them once."""
+    reports = {}
+    for name in TO_TRAIN:
+        entry = zoo.get_entry(name)
+        model = zoo.create(name, **entry.test_kwargs, **combination(name))
+        workdir = str(tmp_path_factory.mktemp(name))
+        reports[name] = testing.check_model(model, entry.test_data, workdir=workdir, fresh_process="later")
+    reloads = testing.reload_in_fresh_process([(r["path"], r["data_path"]) for r in reports.values()], strict=False)
+    for report, reload in zip(reports.values(), reloads):
+        report["reload"] = reload
+    return reports
+
+
+@pytest.mark.xdist_group("networks-zoo-fresh-reload")
 @pytest.mark.parametrize("name", TO_TRAIN)
-def test_options_train_and_reload_in_a_fresh_process(name, tmp_path):
-    entry = zoo.get_entry(name)
+def test_options_train_and_reload_in_a_fresh_process(name, trained):
     options = combination(name)
-    model = zoo.create(name, **entry.test_kwargs, **options)
-    report = testing.check_model(model, entry.test_data, workdir=str(tmp_path), fresh_process=True)
+    report = trained[name]
+    assert report["reload"]["ok"], report["reload"]["error"]
     assert report["reload"]["iterations_after"] > report["iterations"]
     reloaded = keras_ae.load_model(report["path"], safe_mode=True)
     for option, value in options.items():
