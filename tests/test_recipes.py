@@ -170,6 +170,33 @@ def test_rerun_of_a_finished_run_does_not_train(tmp_path, capsys):
     assert cli.main(argv + ["--seed", "1", "--overwrite"]) == 0
 
 
+def test_pca_baseline_beside_the_codes(tmp_path, capsys):
+    """[options] pca_baseline (zoo/conv_ae_mnist.toml): PCA with as many components as the code, fit on the train
+    split, measured like the codes; a code PCA cannot match is refused before training."""
+    from sklearn.decomposition import PCA
+
+    from keras_ae.data import load_numpy
+
+    path = ROOT / "zoo" / "conv_ae_mnist.toml"
+    assert recipes.load_recipe(path).options["pca_baseline"] is True
+    _, _, argv = _small_command(path, tmp_path / "run", epochs=1)
+    assert cli.main(argv) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    k = zoo.get_entry("conv_ae").test_kwargs["latent_dim"]
+    assert metrics["pca_components"] == k
+    x_train, _ = load_numpy(f"idx:{MNIST}", "test[:48]")
+    x_test, _ = load_numpy(f"idx:{MNIST}", "test[48:80]")
+    flat_train, flat_test = x_train.reshape(48, -1), x_test.reshape(32, -1)
+    pca = PCA(n_components=k, random_state=0).fit(flat_train)
+    expected = np.mean((pca.inverse_transform(pca.transform(flat_test)) - flat_test) ** 2)
+    assert metrics["test_pca_mse"] == pytest.approx(expected, rel=1e-5)
+    assert 0 <= metrics["test_pca_cluster_accuracy"] <= 1 and 0 <= metrics["test_pca_cluster_nmi"] <= 1
+    capsys.readouterr()
+    too_big = argv + ["--arg", "latent_dim=64", "--train-split", "test[:16]", "--out", str(tmp_path / "big")]
+    assert cli.main(too_big) == 3
+    assert "pca_baseline" in capsys.readouterr().err and not (tmp_path / "big" / "model.keras").exists()
+
+
 def test_stage_and_option_names_are_checked(tmp_path, capsys):
     path = ROOT / "zoo" / "vq_vae_mnist.toml"
     assert cli.main(["train", str(path), "--out", str(tmp_path), "--stage-epochs", "prio=2"]) == 2

@@ -6,7 +6,8 @@ Measures on the test split: the model's metrics (``test_loss``, ``test_mse``, ..
 accuracy of the codes (fit on the train split) and k-means clustering accuracy and NMI (one cluster per class);
 denoising models the PSNR of corrupted and restored test images (the corruption drawn with a fixed seed), or for
 points the mean distance of noisy and restored points to the data; sparse codes their share of active units and the
-decoder filters' orientedness.
+decoder filters' orientedness; with the option ``pca_baseline`` the same measures of PCA with as many components as
+the code (``test_pca_mse``, ``test_pca_cluster_accuracy``, ``test_pca_cluster_nmi``).
 Figures: reconstructions, codes coloured by label, the 2-D manifold when the code has two dimensions, restoration
 rows (denoising), decoder filters (sparse), the 2-D denoising field (points).
 The helpers :func:`encoder_measures` and :func:`encoder_figures` serve the VAE and VQ-VAE recipes as well.
@@ -105,12 +106,16 @@ class AutoencoderRecipe(FamilyRecipe):
         "clustering": (bool, True, "k-means accuracy and NMI of the codes, one cluster per class (labelled data)"),
         "corruption_seed": (int, 1234, "seed of the test corruption of denoising models"),
         "noise_sigma": (float, 0.1, "noise added to test points by the 2-D denoising measure"),
+        "pca_baseline": (bool, False, "PCA with as many components as the code has, fit on the train split: its "
+                                      "test MSE per value and (labelled data) k-means accuracy and NMI of its codes"),
     }
 
     def stage_names(self, model_name):
         return dict(self.stage_defaults) if model_name in PRETRAINED else {}
 
     def stages(self, model, ctx):
+        if ctx.options["pca_baseline"]:
+            _pca_components(model, ctx)  # refused before training, not after
         stages = []
         if hasattr(model, "pretrain"):
             epochs = ctx.stage_epochs["pretrain"]
@@ -124,6 +129,8 @@ class AutoencoderRecipe(FamilyRecipe):
         test = ctx.test
         if test is None:
             return m
+        if ctx.options["pca_baseline"]:
+            m.update(_pca_baseline(model, ctx))
         if hasattr(model, "corrupt"):
             m.update(_denoising(model, ctx))
         if hasattr(model.encoder, "get_layer") and _has_layer(model.encoder, "sparsity"):
@@ -159,6 +166,43 @@ class AutoencoderRecipe(FamilyRecipe):
 
     def summary_images(self, model, ctx):
         return encoder_summary_images(model, ctx)
+
+
+def _pca_components(model, ctx):
+    """The code size PCA gets with ``pca_baseline``; a clear error, before training, where it cannot be fitted."""
+    from keras_ae.errors import RecipeError
+
+    if not hasattr(model, "encode"):
+        raise RecipeError(f"option pca_baseline: {type(model).__name__} has no code to compare PCA with")
+    x = ctx.train.x
+    k = int(np.prod(np.shape(model.encode(x[:2]))[1:]))
+    if k > min(len(x), int(np.prod(x.shape[1:]))):
+        raise RecipeError(f"option pca_baseline: the code has {k} values, more than PCA can have components with "
+                          f"{len(x)} training examples of {int(np.prod(x.shape[1:]))} values")
+    return k
+
+
+def _pca_baseline(model, ctx):
+    """The linear baseline beside the autoencoder (the lectures' comparison): PCA with as many components as the
+    model's code has, fit on the flattened train split; ``test_pca_mse`` is the mean squared error per value of its
+    test reconstructions (the autoencoder's ``test_mse`` is per value too), and on labelled data
+    ``test_pca_cluster_accuracy`` / ``test_pca_cluster_nmi`` the same k-means as the codes' (standardized, fit on
+    train, assigned on test)."""
+    from sklearn.decomposition import PCA
+
+    train, test = ctx.train, ctx.test
+    k = _pca_components(model, ctx)
+    flat_train, flat_test = train.x.reshape(len(train.x), -1), test.x.reshape(len(test.x), -1)
+    pca = PCA(n_components=k, random_state=ctx.seed).fit(flat_train)
+    out = {"pca_components": k,
+           "test_pca_mse": float(np.mean((pca.inverse_transform(pca.transform(flat_test)) - flat_test) ** 2))}
+    if ctx.options.get("clustering", True) and _labelled(test) and _labelled(train):
+        from keras_ae.evaluation.clustering import kmeans_clustering
+
+        scores = kmeans_clustering(pca.transform(flat_train), pca.transform(flat_test), test.y,
+                                   n_clusters=int(ctx.info.num_classes), seed=ctx.seed)
+        out["test_pca_cluster_accuracy"], out["test_pca_cluster_nmi"] = scores["accuracy"], scores["nmi"]
+    return out
 
 
 def _has_layer(network, name):
