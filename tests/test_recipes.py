@@ -28,6 +28,7 @@ SMALL = {
 }
 SMALL_OPTIONS = {"fid_samples": 32, "fid_classifier_epochs": 1, "ring_samples": 256, "elbo_passes": 2,
                  "epoch_fid_samples": 32, "figure_examples": 2}
+FEW_LABELS = [2]
 # What metrics.json must hold, per family (finite numbers).
 MEASURES = {
     "autoencoder": ["test_loss", "test_mse"],
@@ -63,6 +64,8 @@ def _small_command(path, out, epochs=2):
     for key, value in SMALL_OPTIONS.items():
         if key in family.options:
             argv += ["--option", f"{key}={json.dumps(value)}"]
+    if "labels_per_class" in recipe.options:  # the semi-supervised probe, small (only where a recipe asks for it)
+        argv += ["--option", f"labels_per_class={json.dumps(FEW_LABELS)}", "--option", "classifier_steps=2"]
     for name in family.stage_names(recipe.model):
         argv += ["--stage-epochs", f"{name}=1"]
     return recipe, family, argv
@@ -124,6 +127,10 @@ def test_family_recipes_train_resume_measure_and_reload(family_name, tmp_path, m
         assert state["progress"][family.main_stage] == 2
         metrics = json.loads((out / "metrics.json").read_text())
         _check_metrics(family_name, metrics, out)
+        if "labels_per_class" in recipe.options:
+            for key in ("probe_codes", "probe_pixels", "classifier_fine_tuned", "classifier_frozen",
+                        "classifier_from_scratch"):
+                assert 0 <= metrics[f"test_{key}_{FEW_LABELS[0]}pc"] <= 1, (path.name, key, sorted(metrics))
         model = keras_ae.load_model(str(out / "model.keras"), safe_mode=True)
         entry = zoo.get_entry(recipe.model)
         pairs.append((out / "model.keras", record_reference(model, entry.test_data, str(out / "reference.npz"))))
@@ -195,6 +202,14 @@ def test_pca_baseline_beside_the_codes(tmp_path, capsys):
     too_big = argv + ["--arg", "latent_dim=64", "--train-split", "test[:16]", "--out", str(tmp_path / "big")]
     assert cli.main(too_big) == 3
     assert "pca_baseline" in capsys.readouterr().err and not (tmp_path / "big" / "model.keras").exists()
+
+
+@pytest.mark.parametrize("value, match", [("[0]", "integers >= 1"), ("[1000]", "rarest class"),
+                                          ("[true]", "integers >= 1")])
+def test_labels_per_class_is_refused_before_training(value, match, tmp_path, capsys):
+    _, _, argv = _small_command(ROOT / "zoo" / "dense_ae_digits.toml", tmp_path, epochs=1)
+    assert cli.main(argv + ["--option", f"labels_per_class={value}"]) == 3
+    assert match in capsys.readouterr().err and not (tmp_path / "model.keras").exists()
 
 
 def test_stage_and_option_names_are_checked(tmp_path, capsys):

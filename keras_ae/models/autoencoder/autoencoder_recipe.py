@@ -7,7 +7,8 @@ accuracy of the codes (fit on the train split) and k-means clustering accuracy a
 denoising models the PSNR of corrupted and restored test images (the corruption drawn with a fixed seed), or for
 points the mean distance of noisy and restored points to the data; sparse codes their share of active units and the
 decoder filters' orientedness; with the option ``pca_baseline`` the same measures of PCA with as many components as
-the code (``test_pca_mse``, ``test_pca_cluster_accuracy``, ``test_pca_cluster_nmi``).
+the code (``test_pca_mse``, ``test_pca_cluster_accuracy``, ``test_pca_cluster_nmi``); with ``labels_per_class`` the
+semi-supervised probe with N labels per class (and, for stacked AEs, their encoder trained as a classifier).
 Figures: reconstructions, codes coloured by label, the 2-D manifold when the code has two dimensions, restoration
 rows (denoising), decoder filters (sparse), the 2-D denoising field (points).
 The helpers :func:`encoder_measures` and :func:`encoder_figures` serve the VAE and VQ-VAE recipes as well.
@@ -106,6 +107,11 @@ class AutoencoderRecipe(FamilyRecipe):
         "clustering": (bool, True, "k-means accuracy and NMI of the codes, one cluster per class (labelled data)"),
         "corruption_seed": (int, 1234, "seed of the test corruption of denoising models"),
         "noise_sigma": (float, 0.1, "noise added to test points by the 2-D denoising measure"),
+        "labels_per_class": (list, [], "semi-supervised probe: for each N, N labels per class of the train split "
+                                        "(drawn with the seed): linear classifiers on the codes and on the pixels; a "
+                                        "stacked AE also trains its encoder as a classifier (fine-tuned, frozen, and "
+                                        "the same network from random weights)"),
+        "classifier_steps": (int, 600, "about how many steps each classifier of labels_per_class trains (batch 64)"),
         "pca_baseline": (bool, False, "PCA with as many components as the code has, fit on the train split: its "
                                       "test MSE per value and (labelled data) k-means accuracy and NMI of its codes"),
     }
@@ -116,6 +122,8 @@ class AutoencoderRecipe(FamilyRecipe):
     def stages(self, model, ctx):
         if ctx.options["pca_baseline"]:
             _pca_components(model, ctx)  # refused before training, not after
+        if ctx.options["labels_per_class"]:
+            _check_few_labels(model, ctx)
         stages = []
         if hasattr(model, "pretrain"):
             epochs = ctx.stage_epochs["pretrain"]
@@ -131,6 +139,8 @@ class AutoencoderRecipe(FamilyRecipe):
             return m
         if ctx.options["pca_baseline"]:
             m.update(_pca_baseline(model, ctx))
+        if ctx.options["labels_per_class"]:
+            m.update(_few_labels(model, ctx))
         if hasattr(model, "corrupt"):
             m.update(_denoising(model, ctx))
         if hasattr(model.encoder, "get_layer") and _has_layer(model.encoder, "sparsity"):
@@ -166,6 +176,57 @@ class AutoencoderRecipe(FamilyRecipe):
 
     def summary_images(self, model, ctx):
         return encoder_summary_images(model, ctx)
+
+
+def _check_few_labels(model, ctx):
+    """``labels_per_class`` needs labelled data, an encoder and whole numbers of labels the train split has."""
+    from keras_ae.errors import RecipeError
+
+    counts = ctx.options["labels_per_class"]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in counts):
+        raise RecipeError(f"option labels_per_class: a list of integers >= 1; received {counts!r}")
+    if not (hasattr(model, "encode") and _labelled(ctx.train) and _labelled(ctx.test)):
+        raise RecipeError("option labels_per_class: needs a model with an encoder and labelled train and test splits")
+    fewest = int(np.min(np.unique(ctx.train.y, return_counts=True)[1]))  # of the classes the split has
+    if max(counts) > fewest:
+        raise RecipeError(f"option labels_per_class: {max(counts)} labels per class asked for; the train split has "
+                          f"{fewest} examples of its rarest class")
+    if ctx.options["classifier_steps"] < 1:
+        raise RecipeError(f"option classifier_steps must be >= 1; received {ctx.options['classifier_steps']}")
+
+
+def _few_labels(model, ctx):
+    """The semi-supervised probe of the lectures' stacked-autoencoder table, for each N of ``labels_per_class``
+    (``N`` labels per class drawn from the train split with the run's seed, the test split whole):
+    ``test_probe_codes_<N>pc`` / ``test_probe_pixels_<N>pc`` (logistic regression on the codes / on the pixels), and
+    for a stacked AE ``test_classifier_fine_tuned_<N>pc``, ``test_classifier_frozen_<N>pc`` (its encoder as a
+    classifier, trained whole or only its linear output) and ``test_classifier_from_scratch_<N>pc`` (the same
+    network from random weights), each trained about ``classifier_steps`` steps of batch ``min(64, 10 N)``."""
+    import keras
+
+    from keras_ae.evaluation.probes import labels_per_class, semi_supervised_probe
+
+    _check_few_labels(model, ctx)
+    train, test, seed = ctx.train, ctx.test, ctx.seed
+    out = {}
+    for row in semi_supervised_probe(model.encode, train.x, train.y, test.x, test.y,
+                                     n_per_class=ctx.options["labels_per_class"], seed=seed):
+        n = row["labels_per_class"]
+        out[f"test_probe_codes_{n}pc"], out[f"test_probe_pixels_{n}pc"] = row["codes_accuracy"], row["pixels_accuracy"]
+        if not hasattr(model, "to_classifier"):
+            continue
+        idx = labels_per_class(train.y, n, seed=seed)
+        batch = min(64, len(idx))
+        epochs = max(1, ctx.options["classifier_steps"] * batch // len(idx))
+        for name, kwargs in (("fine_tuned", dict(fine_tune=True)), ("frozen", dict(fine_tune=False)),
+                             ("from_scratch", dict(from_scratch=True))):
+            keras.utils.set_random_seed(seed)
+            clf = model.to_classifier(int(ctx.info.num_classes), **kwargs)
+            clf.fit(train.x[idx], train.y[idx], epochs=epochs, batch_size=batch, verbose=0)
+            scores = clf.evaluate(test.x, test.y, batch_size=ctx.batch_size, verbose=0, return_dict=True)
+            out[f"test_classifier_{name}_{n}pc"] = float(scores["accuracy"])
+        out[f"classifier_epochs_{n}pc"] = epochs
+    return out
 
 
 def _pca_components(model, ctx):
