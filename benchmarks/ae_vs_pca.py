@@ -1,79 +1,66 @@
-"""The lectures' table: test reconstruction MSE per pixel, convolutional autoencoder vs PCA, per latent size.
+"""The lectures' table: test reconstruction MSE per pixel, convolutional autoencoder vs PCA, per code size.
 
-Data: MNIST at ../shared/data/mnist (IDX), first 8,000 images of the test file for training, last 2,000 for test.
-Run: python benchmarks/ae_vs_pca.py [--epochs 15] [--sizes 2 4 8 16 32] [--conv-ae-arg KEY=VALUE ...]
-``--conv-ae-arg`` runs a candidate configuration of conv_ae (values as in ``keras-ae train --arg``). Seconds are the
-wall and CPU seconds of the whole fit (CPU seconds do not count tf.data's idle wait, docs/performance.md).
-Writes benchmarks/results/ae_vs_pca.json.
+Runs the recipe ``zoo/conv_ae_mnist.toml`` (conv_ae, 10 epochs, batch 128, seed 0, train = first 8,000 images of the
+MNIST test file, test = last 2,000; ``[options] pca_baseline``: PCA with as many components as the code, fit on the
+same train split) once per code size, exactly as ``keras-ae train zoo/conv_ae_mnist.toml --arg latent_dim=K`` does:
+only ``[model_args] latent_dim``, the output folder and the dataset (offline: the IDX files) are overridden, so the
+training settings are the recipe's. Prints and writes, per size, the autoencoder's ``test_mse`` beside
+``test_pca_mse`` (both the mean squared error per pixel of the test reconstructions), the k-means accuracy of both
+codes, and wall / CPU seconds with the load average. A run folder that already holds ``metrics.json`` is read, not
+retrained (``--overwrite`` starts over).
+
+    python benchmarks/ae_vs_pca.py [--sizes 2 4 8 16 32] [--dataset idx:../shared/data/mnist] [--out DIR]
+        [--summary benchmarks/results/ae_vs_pca.json]
 """
 
 import argparse
-import json
-import os
 import pathlib
-import time
+import platform
+import sys
 
-import numpy as np
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-MNIST = os.environ.get("KERAS_AE_MNIST", str(ROOT.parent / "shared" / "data" / "mnist"))
+from recipe_runs import MNIST, RESULTS, ROOT, run_recipe
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--epochs", type=int, default=15)
-    p.add_argument("--batch-size", type=int, default=128)
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[2, 4, 8, 16, 32])
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ae_vs_pca.json"))
-    p.add_argument("--conv-ae-arg", action="append", metavar="KEY=VALUE", default=[],
-                   help="argument of keras_ae.zoo.conv_ae (repeatable), e.g. --conv-ae-arg norm=batch")
-    args = p.parse_args()
+    p.add_argument("--dataset", default=f"idx:{MNIST}", help="the recipe's [data] dataset (offline: the IDX files)")
+    p.add_argument("--out", default=str(ROOT / "runs" / "ae_vs_pca"), help="run folders")
+    p.add_argument("--summary", default=str(RESULTS / "ae_vs_pca.json"))
+    p.add_argument("--overwrite", action="store_true", help="retrain runs whose folder already holds metrics.json")
+    args = p.parse_args(argv)
 
     import keras
 
-    import keras_ae
-    from keras_ae.cli import _model_args
-    from sklearn.decomposition import PCA
+    from keras_ae.runs import write_json
 
-    conv_ae_args = _model_args(args.conv_ae_arg)
-
-    keras.utils.set_random_seed(args.seed)
-    x_train, _ = keras_ae.data.load_numpy(f"idx:{MNIST}", "test[:8000]")
-    x_test, _ = keras_ae.data.load_numpy(f"idx:{MNIST}", "test[8000:]")
-    flat_train, flat_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
     rows = []
-    print(f"data: MNIST idx test[:8000] train / test[8000:] test; epochs={args.epochs} batch={args.batch_size} "
-          f"seed={args.seed} backend={keras.backend.backend()}", flush=True)
-    print(f"{'latent':>6} {'conv AE MSE':>12} {'PCA MSE':>10} {'AE wins':>8} {'train s':>8} {'cpu s':>7}", flush=True)
+    print(f"{'code':>4} {'conv AE MSE':>12} {'PCA MSE':>10} {'AE wins':>8} {'AE k-means':>10} {'PCA k-means':>11} "
+          f"{'wall s':>7} {'cpu s':>7}", flush=True)
     for k in args.sizes:
-        pca = PCA(n_components=k, random_state=args.seed).fit(flat_train)
-        pca_rec = pca.inverse_transform(pca.transform(flat_test))
-        pca_mse = float(np.mean((pca_rec - flat_test) ** 2))
-        model = keras_ae.zoo.conv_ae(**{"latent_dim": k, **conv_ae_args})
-        t0, c0 = time.perf_counter(), time.process_time()
-        model.fit(x_train, epochs=args.epochs, batch_size=args.batch_size, verbose=0)
-        seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
-        ae_mse = float(np.mean((model.reconstruct(x_test) - x_test) ** 2))
-        test = model.evaluate(keras_ae.data.pipeline(x_test, batch_size=500), verbose=0, return_dict=True)
-        rows.append(dict(latent_dim=k, conv_ae_mse=ae_mse, pca_mse=pca_mse, ae_beats_pca=ae_mse < pca_mse,
-                         conv_ae_test_metrics={m: round(float(v), 5) for m, v in test.items()},
-                         params=int(model.count_params()), train_seconds=round(seconds, 1),
-                         train_cpu_seconds=round(cpu_seconds, 1)))
-        print(f"{k:>6} {ae_mse:>12.5f} {pca_mse:>10.5f} {str(ae_mse < pca_mse):>8} {seconds:>8.1f} "
-              f"{cpu_seconds:>7.1f}", flush=True)
-    result = dict(
-        benchmark="ae_vs_pca", data="MNIST idx test[:8000] (train) / test[8000:] (test)",
-        model="keras_ae.zoo.conv_ae (its defaults, Bernoulli)", conv_ae_args=conv_ae_args,
-        metric="test MSE per pixel",
-        epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, backend=keras.backend.backend(),
-        load_average=os.getloadavg(), rows=rows,
-        acceptance_ae_beats_pca_up_to_16=all(r["ae_beats_pca"] for r in rows if r["latent_dim"] <= 16),
-    )
-    pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    pathlib.Path(args.out).write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.out}; load average {os.getloadavg()}")
+        metrics, timing, recipe = run_recipe("conv_ae_mnist", pathlib.Path(args.out) / f"latent{k}", args.dataset,
+                                             model_args={"latent_dim": k}, overwrite=args.overwrite)
+        row = {"latent_dim": k, "conv_ae_mse": metrics["test_mse"], "pca_mse": metrics["test_pca_mse"],
+               "ae_beats_pca": metrics["test_mse"] < metrics["test_pca_mse"],
+               "conv_ae_cluster_accuracy": metrics.get("test_cluster_accuracy"),
+               "pca_cluster_accuracy": metrics.get("test_pca_cluster_accuracy"),
+               "conv_ae_probe_accuracy": metrics.get("test_probe_accuracy"),
+               "train_seconds": metrics["setting"].get("train_seconds"), **timing}
+        rows.append(row)
+        print(f"{k:>4} {row['conv_ae_mse']:>12.5f} {row['pca_mse']:>10.5f} {str(row['ae_beats_pca']):>8} "
+              f"{row['conv_ae_cluster_accuracy']:>10.4f} {row['pca_cluster_accuracy']:>11.4f} {row['wall_s']:>7} "
+              f"{row['cpu_s']:>7}", flush=True)
+        write_json(args.summary, {
+            "benchmark": "ae_vs_pca", "recipe": "zoo/conv_ae_mnist.toml",
+            "setting": {"data": f"{args.dataset}: train test[:8000], test test[8000:] (2,000 images)",
+                        "overridden": "[model_args] latent_dim, the dataset name, the output folder",
+                        "epochs": recipe.train["epochs"], "batch": recipe.data["batch_size"],
+                        "seed": recipe.train["seed"], "metric": "test MSE per pixel",
+                        "backend": keras.backend.backend(), "python": platform.python_version(),
+                        "command": " ".join([sys.executable.split("/")[-1], *sys.argv])},
+            "rows": rows})
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

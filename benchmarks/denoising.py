@@ -1,115 +1,74 @@
 """Denoising autoencoders on MNIST: PSNR of corrupted and restored test images against the clean ones.
 
-Settings (one model each): 50% pixel removal, 90% pixel removal, Gaussian blur sigma 4, 16x16 block mask;
-plus the 2-D point-cloud example. Data: MNIST at ../shared/data/mnist, first 8,000 images of the test file for
-training, last 2,000 for test. PSNR per image with peak 1, averaged over the test images.
-Run: python benchmarks/denoising.py [--epochs 10]
-Writes benchmarks/results/ae_denoising.json and figures benchmarks/results/ae_denoising_*.png.
+Runs the shipped recipes, as ``keras-ae train zoo/NAME.toml`` does (only the dataset name, for the offline IDX files,
+the output folder and, with ``--seed``, the training seed are overridden):
+
+- ``denoising_ae_mnist`` (50% pixel removal, 20 epochs), ``denoising_ae_mnist_pixel_removal_90``,
+  ``denoising_ae_mnist_blur_sigma_4`` and ``denoising_ae_mnist_block_16x16`` (8 epochs each): denoising_ae(latent_dim=64),
+  batch 128, train = first 8,000 images of the MNIST test file, test = last 2,000, the test corruption drawn with
+  seed 1234; PSNR per image with peak 1, averaged over the test images;
+- ``dense_denoising_ae_spiral``: the 2-D point-cloud example (mean distance of noisy and restored test points to the
+  training points of the curve).
+
+Each run folder holds the recipe's figures (restoration rows, the 2-D field); this script also draws
+``benchmarks/results/ae_interpolation.png`` (latent interpolation rows of the 50% model, no training).
+
+    python benchmarks/denoising.py [--recipes NAME ...] [--seed S] [--dataset idx:../shared/data/mnist] [--out DIR]
 """
 
 import argparse
 import json
 import os
 import pathlib
-import time
 
-import numpy as np
+from recipe_runs import MNIST, RESULTS, ROOT, run_recipe
 
-from keras_ae.evaluation import restoration
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-MNIST = os.environ.get("KERAS_AE_MNIST", str(ROOT.parent / "shared" / "data" / "mnist"))
-RESULTS = ROOT / "benchmarks" / "results"
-
-SETTINGS = {
-    "pixel_removal_50": dict(corruption="pixel_removal", removal_rate=0.5),
-    "pixel_removal_90": dict(corruption="pixel_removal", removal_rate=0.9),
-    "blur_sigma_4": dict(corruption="blur", blur_sigma=4.0),
-    "block_16x16": dict(corruption="block", block_size=16),
-}
-
-
-def psnr(clean, other):
-    return restoration.psnr(clean, other)
+IMAGES = ["denoising_ae_mnist", "denoising_ae_mnist_pixel_removal_90", "denoising_ae_mnist_blur_sigma_4",
+          "denoising_ae_mnist_block_16x16"]
+POINTS = "dense_denoising_ae_spiral"
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--latent-dim", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--settings", nargs="+", default=list(SETTINGS))
-    p.add_argument("--skip-2d", action="store_true", help="skip the 2-D point-cloud example")
-    p.add_argument("--out", default=str(RESULTS / "ae_denoising.json"))
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--recipes", nargs="+", default=IMAGES + [POINTS])
+    p.add_argument("--seed", type=int, default=None, help="override the recipes' training seed")
+    p.add_argument("--dataset", default=f"idx:{MNIST}")
+    p.add_argument("--out", default=str(ROOT / "runs" / "denoising"))
+    p.add_argument("--summary", default=str(RESULTS / "ae_denoising.json"))
+    p.add_argument("--overwrite", action="store_true")
     args = p.parse_args()
-
-    import keras
 
     import keras_ae
     from keras_ae.models.autoencoder import autoencoder_plots as plotting_ae
-    from keras_ae.data.patches import noisy_manifold
 
-    keras.utils.set_random_seed(args.seed)
-    x_train, _ = keras_ae.data.load_numpy(f"idx:{MNIST}", "test[:8000]")
-    x_test, _ = keras_ae.data.load_numpy(f"idx:{MNIST}", "test[8000:]")
-    print(f"data: MNIST idx test[:8000] train / test[8000:] test; model denoising_ae latent={args.latent_dim}; "
-          f"epochs={args.epochs} batch={args.batch_size} seed={args.seed} backend={keras.backend.backend()}", flush=True)
-    print(f"{'setting':>18} {'corrupted PSNR':>15} {'restored PSNR':>14} {'gain dB':>8} {'train s':>8}", flush=True)
-    rows = []
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    for name in args.settings:
-        model = keras_ae.zoo.denoising_ae(latent_dim=args.latent_dim, seed=args.seed, **SETTINGS[name])
-        t0 = time.time()
-        model.fit(x_train, epochs=args.epochs, batch_size=args.batch_size, verbose=0)
-        seconds = time.time() - t0
-        corrupted = model.corrupt(x_test, seed=1234)  # the same corrupted test set every run
-        restored = model.restore(corrupted)
-        row = dict(setting=name, **SETTINGS[name], corrupted_psnr=psnr(x_test, corrupted),
-                   restored_psnr=psnr(x_test, restored), train_seconds=round(seconds, 1))
-        row["gain_db"] = row["restored_psnr"] - row["corrupted_psnr"]
+    rows, two_d = [], None
+    print(f"{'recipe':>38} {'corrupted PSNR':>15} {'restored PSNR':>14} {'gain dB':>8} {'wall s':>7} {'cpu s':>7}",
+          flush=True)
+    for name in args.recipes:
+        out = pathlib.Path(args.out) / name
+        metrics, timing, recipe = run_recipe(name, out, args.dataset, seed=args.seed, overwrite=args.overwrite)
+        if name == POINTS:
+            two_d = dict(recipe=name, noisy_distance=metrics["test_noisy_distance"],
+                         restored_distance=metrics["test_restored_distance"], setting=metrics["setting"], **timing)
+            print(f"2-D spiral: mean distance to the data, noisy {two_d['noisy_distance']:.4f} -> restored "
+                  f"{two_d['restored_distance']:.4f} ({timing['wall_s']} s wall, {timing['cpu_s']} CPU s)", flush=True)
+            continue
+        row = dict(recipe=name, model_args=recipe.model_args, epochs=recipe.train["epochs"],
+                   corrupted_psnr=metrics["test_corrupted_psnr"], restored_psnr=metrics["test_restored_psnr"],
+                   gain_db=metrics["test_psnr_gain"], **timing)
         rows.append(row)
-        print(f"{name:>18} {row['corrupted_psnr']:>15.2f} {row['restored_psnr']:>14.2f} {row['gain_db']:>8.2f} "
-              f"{seconds:>8.1f}", flush=True)
-        plotting_ae.restoration_rows(x_test, corrupted, restored, n=10, title=f"denoising_ae, {name}",
-                                     path=str(RESULTS / f"ae_denoising_{name}.png"))
-        if name == "pixel_removal_50":
+        print(f"{name:>38} {row['corrupted_psnr']:>15.2f} {row['restored_psnr']:>14.2f} {row['gain_db']:>8.2f} "
+              f"{timing['wall_s']:>7} {timing['cpu_s']:>7}", flush=True)
+        if name == "denoising_ae_mnist":
+            model = keras_ae.load_model(str(out / "model.keras"))
+            x_test, _ = keras_ae.data.load_numpy(args.dataset, recipe.data["test_split"])
             pairs = model.interpolate(x_test[:4], x_test[4:8], steps=10)
             plotting_ae.interpolation_rows(pairs, title="latent interpolation (denoising_ae)",
                                            path=str(RESULTS / "ae_interpolation.png"))
-    two_d = None if args.skip_2d else two_d_example(args, keras_ae, plotting_ae, noisy_manifold)
-    result = dict(
-        benchmark="denoising", data="MNIST idx test[:8000] (train) / test[8000:] (test)",
-        model=f"keras_ae.zoo.denoising_ae(latent_dim={args.latent_dim})", metric="mean per-image PSNR (peak 1) vs clean",
-        epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, backend=keras.backend.backend(),
-        load_average=os.getloadavg(), rows=rows, two_d=two_d,
-        acceptance_pixel_removal_50_gain_ge_6db=next((r["gain_db"] >= 6 for r in rows
-                                                      if r["setting"] == "pixel_removal_50"), None),
-    )
-    pathlib.Path(args.out).write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.out}; load average {os.getloadavg()}")
-
-
-def two_d_example(args, keras_ae, plotting_ae, noisy_manifold):
-    """Points on a spiral, Gaussian noise, restoration pulled back toward the curve."""
-    noisy_train, clean_train = noisy_manifold(4000, noise=0.0, seed=args.seed)
-    model2d = keras_ae.zoo.dense_denoising_ae(noise_sigma=0.1, seed=args.seed)
-    model2d.fit(clean_train, epochs=max(args.epochs * 5, 50), batch_size=64, verbose=0)
-    noisy, clean = noisy_manifold(500, noise=0.1, seed=args.seed + 1)
-    restored2d = model2d.reconstruct(noisy)
-    # distance to the curve: nearest point of a dense sampling of the clean curve
-    _, curve = noisy_manifold(20000, noise=0.0, seed=99)
-
-    def dist(points):
-        d = np.sqrt(((points[:, None, :] - curve[None, :, :]) ** 2).sum(-1)).min(1)
-        return float(d.mean())
-
-    two_d = dict(noise_sigma=0.1, mean_distance_to_curve_noisy=dist(noisy), mean_distance_to_curve_restored=dist(restored2d))
-    print(f"2-D spiral: mean distance to the curve, noisy {two_d['mean_distance_to_curve_noisy']:.4f} -> "
-          f"restored {two_d['mean_distance_to_curve_restored']:.4f}", flush=True)
-    plotting_ae.denoising_field(curve[::20], noisy, restored2d, title="dense_denoising_ae: x~ -> g(h(x~))",
-                                path=str(RESULTS / "ae_denoising_2d.png"))
-    return two_d
+    result = dict(benchmark="denoising", metric="mean per-image PSNR (peak 1) vs clean; 2-D: mean distance to the data",
+                  recipes=args.recipes, seed_override=args.seed, dataset=args.dataset, rows=rows, two_d=two_d)
+    pathlib.Path(args.summary).write_text(json.dumps(result, indent=2))
+    print(f"wrote {args.summary}; load average {os.getloadavg()}")
 
 
 if __name__ == "__main__":
