@@ -385,6 +385,13 @@ def _FromStartEachStep(*args, **kwargs):  # noqa: N802 - a class made on first u
     return _from_start_each_step_class()(*args, **kwargs)
 
 
+# A noise-free model's distributed SGD step against one device's, relative. Typically about 1e-6 (float32 reductions in
+# another order); unet under MirroredStrategy once gave 5.5e-4 in CI with one initialization (ten others: 1.0e-6 to
+# 1.9e-6), the rounding of its synchronized batch-norm moments amplified through the network. A loss not divided by
+# the replicas is 100% off and a batch-norm left unsynchronized several percent, so 1e-3 still refuses both.
+NOISE_FREE_STEP_TOLERANCE = 1e-3
+
+
 def check_distributed(name, distribute, seeds=(1, 2, 3, 4, 5, 6), n=32, batch_size=16, learning_rate=0.01,
                       model_kwargs=None, step_ratio=(0.6, 1.6)):
     """Train the zoo model ``name`` (its ``test_kwargs`` updated with ``model_kwargs``, plain SGD) on one device and
@@ -395,7 +402,8 @@ def check_distributed(name, distribute, seeds=(1, 2, 3, 4, 5, 6), n=32, batch_si
     dict; raises ``AssertionError`` naming the first check that fails:
 
     - one SGD step (one global batch of ``batch_size``) from the same weights, every weight included (EMA codebooks,
-      batch-norm statistics): for a noise-free model the same update within 1e-4 relative; for the others, the
+      batch-norm statistics): for a noise-free model the same update within ``NOISE_FREE_STEP_TOLERANCE`` (1e-3)
+      relative; for the others, the
       median size of the distributed updates over the median size of the single-device updates, both over
       ``seeds``, lies in ``step_ratio`` (a loss not divided by the replicas doubles it). Medians,
       because the step size of a noisy model is heavy-tailed: with 4 single-device seeds and a 4-standard-deviation
@@ -469,9 +477,9 @@ def check_distributed(name, distribute, seeds=(1, 2, 3, 4, 5, 6), n=32, batch_si
         size, sizes = float(np.linalg.norm(step)), [float(np.linalg.norm(s)) for s in single_steps]
         report.update(step_size=size, single_step_sizes=sizes, step_difference=_relative(step, single_steps[0]))
         if not noisy:
-            if report["step_difference"] > 1e-4:
+            if report["step_difference"] > NOISE_FREE_STEP_TOLERANCE:
                 raise AssertionError(f"{name}: one SGD step under {distribute} differs from one device's by "
-                                     f"{report['step_difference']:.3g} (relative; at most 1e-4)")
+                                     f"{report['step_difference']:.3g} (relative; at most {NOISE_FREE_STEP_TOLERANCE})")
         else:
             report["step_sizes"] = [float(np.linalg.norm(s)) for s in distributed_steps]
             report["step_ratio"] = float(np.median(report["step_sizes"]) / np.median(sizes))
