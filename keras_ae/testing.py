@@ -387,8 +387,8 @@ def _FromStartEachStep(*args, **kwargs):  # noqa: N802 - a class made on first u
 
 # A noise-free model's distributed SGD step against one device's, relative. Typically about 1e-6 (float32 reductions in
 # another order); unet under MirroredStrategy once gave 5.5e-4 in CI with one initialization (ten others: 1.0e-6 to
-# 1.9e-6), the rounding of its synchronized batch-norm moments amplified through the network. A loss not divided by
-# the replicas is 100% off and a batch-norm left unsynchronized several percent, so 1e-3 still refuses both.
+# 1.9e-6; the cause in that process was not found). A loss not divided by the replicas is 100% off and a batch-norm
+# left unsynchronized several percent, so 1e-3 still refuses both.
 NOISE_FREE_STEP_TOLERANCE = 1e-3
 
 
