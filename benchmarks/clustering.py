@@ -12,10 +12,10 @@ of the train split).
 """
 
 import argparse
-import json
 import os
 import pathlib
 
+from keras_ae.runs import write_json
 from recipe_runs import MNIST, RESULTS, ROOT, run_recipe
 
 
@@ -51,7 +51,7 @@ def main():
         conv_ae=dict(accuracy=metrics["test_cluster_accuracy"], nmi=metrics["test_cluster_nmi"]),
         pca=dict(accuracy=metrics["test_pca_cluster_accuracy"], nmi=metrics["test_pca_cluster_nmi"]),
         acceptance_ae_beats_pca=metrics["test_cluster_accuracy"] > metrics["test_pca_cluster_accuracy"], **timing)
-    pathlib.Path(args.summary).write_text(json.dumps(result, indent=2))
+    write_json(args.summary, result)
     print(f"wrote {args.summary}; load average {os.getloadavg()}")
 
 

@@ -17,10 +17,10 @@ Each run folder holds the recipe's figures (restoration rows, the 2-D field); th
 """
 
 import argparse
-import json
 import os
 import pathlib
 
+from keras_ae.runs import write_json
 from recipe_runs import MNIST, RESULTS, ROOT, run_recipe
 
 IMAGES = ["denoising_ae_mnist", "denoising_ae_mnist_pixel_removal_90", "denoising_ae_mnist_blur_sigma_4",
@@ -67,7 +67,7 @@ def main():
                                            path=str(RESULTS / "ae_interpolation.png"))
     result = dict(benchmark="denoising", metric="mean per-image PSNR (peak 1) vs clean; 2-D: mean distance to the data",
                   recipes=args.recipes, seed_override=args.seed, dataset=args.dataset, rows=rows, two_d=two_d)
-    pathlib.Path(args.summary).write_text(json.dumps(result, indent=2))
+    write_json(args.summary, result)
     print(f"wrote {args.summary}; load average {os.getloadavg()}")
 
 

@@ -12,10 +12,10 @@ holds ``filters.png``.
 """
 
 import argparse
-import json
 import os
 import pathlib
 
+from keras_ae.runs import write_json
 from recipe_runs import RESULTS, ROOT, run_recipe
 
 RECIPES = ["sparse_ae_kl_patches", "sparse_ae_patches"]
@@ -41,7 +41,7 @@ def main():
         rows.append(row)
         print(f"{name:>22} {row['test_mse']:>8.4f} {row['active_share']:>7.3f} {row['orientedness']:>8.2f} "
               f"{timing['wall_s']:>7} {timing['cpu_s']:>7}", flush=True)
-    pathlib.Path(args.summary).write_text(json.dumps(dict(benchmark="sparse_patches", rows=rows), indent=2))
+    write_json(args.summary, dict(benchmark="sparse_patches", rows=rows))
     print(f"wrote {args.summary}; load average {os.getloadavg()}")
 
 

@@ -13,10 +13,10 @@ weights, each about 600 steps; test on the last 2,000 images. Prints the table a
 """
 
 import argparse
-import json
 import os
 import pathlib
 
+from keras_ae.runs import write_json
 from recipe_runs import MNIST, RESULTS, ROOT, run_recipe
 
 COLUMNS = [("probe_codes", "linear on codes"), ("probe_pixels", "linear on pixels"),
@@ -45,7 +45,7 @@ def main():
           f"{timing['cpu_s']} CPU s")
     result = dict(benchmark="stacked_probe", recipe="zoo/stacked_ae_mnist.toml", setting=metrics["setting"],
                   rows=rows, probe_all_labels=metrics["test_probe_accuracy"], **timing)
-    pathlib.Path(args.summary).write_text(json.dumps(result, indent=2))
+    write_json(args.summary, result)
     print(f"wrote {args.summary}; load average {os.getloadavg()}")
 
 

@@ -17,8 +17,8 @@ import pytest
 
 from conftest import _selected, zoo_backend_run
 from keras_ae import zoo
-from keras_ae.testing import NOISE_FREE_STEP_TOLERANCE
 from keras_ae.ops import distribute
+from keras_ae.testing import NOISE_FREE_STEP_TOLERANCE
 from keras_ae.testing import check_distributed  # noqa: F401 (documents what the subprocesses run)
 
 SETUPS = {

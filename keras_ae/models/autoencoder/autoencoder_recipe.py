@@ -258,10 +258,10 @@ def _pca_baseline(model, ctx):
     out = {"pca_components": k,
            "test_pca_mse": float(np.mean((pca.inverse_transform(pca.transform(flat_test)) - flat_test) ** 2))}
     if ctx.options.get("clustering", True) and _labelled(test) and _labelled(train):
-        from keras_ae.evaluation.clustering import kmeans_clustering
+        from keras_ae.evaluation.clustering import pca_clustering
 
-        scores = kmeans_clustering(pca.transform(flat_train), pca.transform(flat_test), test.y,
-                                   n_clusters=int(ctx.info.num_classes), seed=ctx.seed)
+        scores = pca_clustering(train.x, test.x, test.y, n_components=k, n_clusters=int(ctx.info.num_classes),
+                                seed=ctx.seed)
         out["test_pca_cluster_accuracy"], out["test_pca_cluster_nmi"] = scores["accuracy"], scores["nmi"]
     return out
 
