@@ -20,6 +20,7 @@ from keras_ae.ops.distribute import scale_loss_for_distribution
 from keras_ae.serialization import register_serializable
 
 POSTERIOR_FLOWS = (None, "planar", "iaf")
+FLOW_CONTEXTS = ("gaussian", "features")
 
 
 @register_serializable
@@ -37,7 +38,8 @@ class VAE(Autoencoder):
 
     **Flow posteriors** (``posterior_flow="planar"`` or ``"iaf"``): ``q(z|x)`` is the encoder's Gaussian followed
     by ``flow_steps`` flow layers, ``z_0 = mu + sigma * eps``, ``z_K = f_K(...f_1(z_0))``, each layer amortized on
-    the context ``concat(z_mean, z_log_var)`` of the example: planar flows (Rezende & Mohamed 2015) whose
+    a context of the example (``flow_context``: ``concat(z_mean, z_log_var)``, or the vector ``h`` the encoder's mean
+    layer reads, as in the IAF paper): planar flows (Rezende & Mohamed 2015) whose
     ``(u, w, b)`` are a linear map of the context (``u`` constrained per example), or inverse autoregressive flows
     (Kingma et al. 2016) whose MADE (``flow_hidden`` widths) also sees the context, in alternating variable order.
     The KL term is then the one-sample Monte-Carlo estimate ``log q_K(z_K|x) - log p(z_K)`` with
@@ -55,14 +57,18 @@ class VAE(Autoencoder):
         posterior_flow: ``None`` (the Gaussian posterior), ``"planar"`` or ``"iaf"``.
         flow_steps: number of flow layers after the Gaussian (used with ``posterior_flow``).
         flow_hidden: the IAF layers' MADE widths.
+        flow_context: the flows' context: ``"gaussian"`` (``concat(z_mean, z_log_var)``, works with any encoder) or
+            ``"features"`` (the input of the encoder's ``z_mean`` layer, read through the encoder's own layers; the
+            encoder's mean must be one layer on a ``(batch, width)`` vector, as in the zoo's encoders).
     """
 
     labels_hint = "the conditional VAE, keras_ae.zoo.conv_cvae"
 
     def __init__(self, encoder, decoder, beta=1.0, likelihood="bernoulli", sigma=0.1, seed=None, posterior_flow=None,
-                 flow_steps=4, flow_hidden=(128, 128), **kwargs):
+                 flow_steps=4, flow_hidden=(128, 128), flow_context="gaussian", **kwargs):
         beta = check_non_negative("beta", beta)  # here, not as the sampling layer's internal `kl_weight`
         posterior_flow = check_choice("posterior_flow", posterior_flow, POSTERIOR_FLOWS)
+        flow_context = check_choice("flow_context", flow_context, FLOW_CONTEXTS)
         flow_steps = check_positive_int("flow_steps", flow_steps)
         flow_hidden = _check_widths("flow_hidden", flow_hidden)
         super().__init__(encoder, decoder, likelihood=likelihood, sigma=sigma, **kwargs)
@@ -76,11 +82,17 @@ class VAE(Autoencoder):
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
         self.neg_elbo_tracker = keras.metrics.Mean(name="neg_elbo")
         self.posterior_flow, self.flow_steps, self.flow_hidden = posterior_flow, flow_steps, flow_hidden
+        self.flow_context = flow_context
+        # "features": a second view of the encoder that also returns the input of its mean layer (the same layers and
+        # weights; set past Keras' attribute tracking so the weights are saved once, under `encoder`)
+        features = _encoder_features(encoder) if posterior_flow and flow_context == "features" else None
+        object.__setattr__(self, "_feature_encoder", features)
         self.flows = self._make_flows() if posterior_flow else []
 
     def _make_flows(self):
         """The posterior's flow layers in sampling order (``z_0`` first), built for the latent size."""
-        d, context = self.latent_dim, 2 * self.latent_dim
+        d = self.latent_dim
+        context = 2 * d if self._feature_encoder is None else int(self._feature_encoder.outputs[2].shape[-1])
         if self.posterior_flow == "iaf" and d < 2:
             raise InvalidArgumentError(f"posterior_flow='iaf' needs latent_dim >= 2 (an autoregressive map of one "
                                        f"variable is a constant scale); received latent_dim={d}. Use 'planar'.")
@@ -103,9 +115,20 @@ class VAE(Autoencoder):
     def latent_dim(self):
         return int(self.encoder.outputs[0].shape[-1])
 
-    def _posterior(self, z_mean, z_log_var, eps):
+    def _encode_posterior(self, images, condition, training=None):
+        """``(z_mean, z_log_var, features)``: ``features`` is the flows' encoder context with
+        ``flow_context="features"``, else ``None`` (the flows then read ``concat(z_mean, z_log_var)``)."""
+        if self._feature_encoder is None:
+            z_mean, z_log_var = self._encode(images, condition, training)
+            return z_mean, z_log_var, None
+        args = images if condition is None else [images, condition]
+        z_mean, z_log_var, features = self._feature_encoder(args, training=training)
+        return z_mean, z_log_var, features
+
+    def _posterior(self, z_mean, z_log_var, eps, features=None):
         """``(z_K, log q_K(z_K|x))`` for base noise ``eps`` of shape ``(batch, d)`` or ``(batch, k, d)`` (``k`` draws
-        per example); ``log q_K`` float32, of shape ``eps.shape[:-1]``."""
+        per example); ``log q_K`` float32, of shape ``eps.shape[:-1]``. ``features``: the flows' context from
+        :meth:`_encode_posterior` (``None``: ``concat(z_mean, z_log_var)``)."""
         eps = ops.convert_to_tensor(eps, dtype=z_mean.dtype)
         if len(eps.shape) == 3:
             z_mean, z_log_var = z_mean[:, None, :], z_log_var[:, None, :]
@@ -116,8 +139,11 @@ class VAE(Autoencoder):
         if not self.flows:
             return z, log_q
         shape, d = ops.shape(z), self.latent_dim
-        context = ops.concatenate([z_mean, z_log_var], axis=-1)
-        context = ops.reshape(context + ops.zeros_like(ops.concatenate([z, z], axis=-1)), (-1, 2 * d))
+        context = ops.concatenate([z_mean, z_log_var], axis=-1) if features is None else features
+        if len(eps.shape) == 3 and features is not None:
+            context = context[:, None, :]
+        width = int(context.shape[-1])
+        context = ops.reshape(context + ops.zeros_like(z[..., :1]), (-1, width))  # one row per draw
         z, log_det = self._apply_flows(ops.reshape(z, (-1, d)), context)
         return ops.reshape(z, shape), log_q - ops.reshape(log_det, ops.shape(log_q))
 
@@ -139,19 +165,24 @@ class VAE(Autoencoder):
         ``labels`` are the integer classes of a conditional model. Used by
         :func:`keras_ae.evaluation.latent.iwae_nll`.
         """
-        z_mean, z_log_var = self._encode(ops.convert_to_tensor(images, "float32"), self._condition(labels), False)
-        return self._posterior(z_mean, z_log_var, eps)
+        z_mean, z_log_var, features = self._encode_posterior(ops.convert_to_tensor(images, "float32"),
+                                                             self._condition(labels), False)
+        return self._posterior(z_mean, z_log_var, eps, features)
 
     def call(self, inputs, training=None):
         images, condition = self.split_inputs(inputs)
-        z_mean, z_log_var = self._encode(images, condition, training)
         if self.flows:
+            z_mean, z_log_var, features = self._encode_posterior(images, condition, training)
             # training: a sampled z_K with its log-density; evaluation: deterministic, the flows applied to the mean
             eps = self.sampling.noise(z_mean) if training else ops.zeros_like(z_mean)
-            z, log_q = self._posterior(z_mean, z_log_var, eps)
+            z, log_q = self._posterior(z_mean, z_log_var, eps, features)
             out = self._decode(z, condition, training)
-            return {"reconstruction": self.link(out), "decoder_output": out, "z": z, "z_mean": z_mean,
-                    "z_log_var": z_log_var, "log_q": log_q}
+            outputs = {"reconstruction": self.link(out), "decoder_output": out, "z": z, "z_mean": z_mean,
+                       "z_log_var": z_log_var, "log_q": log_q}
+            if features is not None:
+                outputs["flow_features"] = features
+            return outputs
+        z_mean, z_log_var = self._encode(images, condition, training)
         # the KL is computed in compute_loss from these outputs, not read back from the layer's add_loss (on JAX a
         # sub-layer's losses are not visible there, and tf.distribute replicas share each layer's loss list)
         z = self.sampling([z_mean, z_log_var], training=training, add_loss=False)
@@ -171,7 +202,7 @@ class VAE(Autoencoder):
             if training:
                 out, z, log_q = y_pred["decoder_output"], y_pred["z"], y_pred["log_q"]
             else:  # the outputs came from the mean; the ELBO needs a sampled z_K
-                z, log_q = self._posterior(z_mean, z_log_var, self.sampling.noise(z_mean))
+                z, log_q = self._posterior(z_mean, z_log_var, self.sampling.noise(z_mean), y_pred.get("flow_features"))
                 out = self._decode(z, condition, False)
             kl = log_q - losses.gaussian_log_prob(z)
         else:
@@ -212,8 +243,21 @@ class VAE(Autoencoder):
     def get_config(self):
         config = super().get_config()
         config.update(beta=self.beta, seed=self.seed, posterior_flow=self.posterior_flow, flow_steps=self.flow_steps,
-                      flow_hidden=list(self.flow_hidden))
+                      flow_hidden=list(self.flow_hidden), flow_context=self.flow_context)
         return config
+
+
+def _encoder_features(encoder):
+    """A functional view of ``encoder`` that returns ``[z_mean, z_log_var, h]``, ``h`` the vector its mean layer
+    reads (the layer before the code: the IAF paper's context). Shares the encoder's layers and weights."""
+    history = getattr(encoder.outputs[0], "_keras_history", None)
+    node = history.operation._inbound_nodes[history.node_index] if history is not None else None
+    inputs = list(node.input_tensors) if node is not None else []
+    if len(inputs) != 1 or len(inputs[0].shape) != 2:
+        raise InvalidArgumentError(
+            "flow_context='features' needs an encoder whose z_mean layer reads one vector (batch, width), as the "
+            "zoo's encoders' Dense heads do; this encoder's does not. Use flow_context='gaussian'.")
+    return keras.Model(encoder.input, list(encoder.outputs) + inputs, name=f"{encoder.name}_features")
 
 
 def _check_widths(name, value):

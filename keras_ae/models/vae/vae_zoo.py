@@ -21,6 +21,7 @@ def dense_vae(
     posterior_flow=None,
     flow_steps=4,
     flow_hidden=(128, 128),
+    flow_context="gaussian",
     optimizer=None,
     learning_rate=1e-3,
     name="dense_vae",
@@ -40,6 +41,8 @@ def dense_vae(
             flow layers amortized on ``concat(z_mean, z_log_var)`` (:class:`~keras_ae.models.VAE`).
         flow_steps: number of posterior flow layers.
         flow_hidden: MADE widths of the IAF layers.
+        flow_context: what the flow layers are amortized on: ``"gaussian"`` (``concat(z_mean, z_log_var)``) or
+            ``"features"`` (the vector the encoder's mean layer reads, as in the IAF paper's ``h``).
         optimizer: an optimizer (instance or name); Adam(learning_rate) by default.
         learning_rate: the default optimizer's learning rate.
         name: the model's name.
@@ -51,7 +54,8 @@ def dense_vae(
     """
     input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
     beta = check_non_negative("beta", beta)
-    flow_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden)
+    flow_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden,
+                     flow_context=flow_context)
     hidden = tuple(hidden)
     encoder = networks.mlp_encoder(input_shape, latent_dim, hidden, activation, gaussian=True)
     decoder = networks.mlp_decoder(input_shape, latent_dim, hidden[::-1], activation)
@@ -78,6 +82,7 @@ def conv_vae(
     posterior_flow=None,
     flow_steps=4,
     flow_hidden=(128, 128),
+    flow_context="gaussian",
     optimizer=None,
     learning_rate=1e-3,
     name="conv_vae",
@@ -107,6 +112,8 @@ def conv_vae(
             flow layers amortized on ``concat(z_mean, z_log_var)`` (:class:`~keras_ae.models.VAE`).
         flow_steps: number of posterior flow layers.
         flow_hidden: MADE widths of the IAF layers.
+        flow_context: what the flow layers are amortized on: ``"gaussian"`` (``concat(z_mean, z_log_var)``) or
+            ``"features"`` (the vector the encoder's mean layer reads, as in the IAF paper's ``h``).
         optimizer: an optimizer (instance or name); Adam(learning_rate) by default.
         learning_rate: the default optimizer's learning rate.
         name: the model's name.
@@ -121,7 +128,8 @@ def conv_vae(
     input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
     enc_opts, dec_opts = networks.conv_options(padding, downsampling, upsampling, norm, block)
     beta = check_non_negative("beta", beta)
-    flow_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden)
+    flow_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden,
+                     flow_context=flow_context)
     encoder = networks.conv_encoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True,
                                     **enc_opts)
     decoder = networks.conv_decoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, **dec_opts)
@@ -149,6 +157,7 @@ def conv_cvae(
     posterior_flow=None,
     flow_steps=4,
     flow_hidden=(128, 128),
+    flow_context="gaussian",
     optimizer=None,
     learning_rate=1e-3,
     name="conv_cvae",
@@ -170,6 +179,8 @@ def conv_cvae(
             flow layers amortized on ``concat(z_mean, z_log_var)`` (:class:`~keras_ae.models.VAE`).
         flow_steps: number of posterior flow layers.
         flow_hidden: MADE widths of the IAF layers.
+        flow_context: what the flow layers are amortized on: ``"gaussian"`` (``concat(z_mean, z_log_var)``) or
+            ``"features"`` (the vector the encoder's mean layer reads, as in the IAF paper's ``h``).
         optimizer: an optimizer (instance or name); Adam(learning_rate) by default.
         learning_rate: the default optimizer's learning rate.
         name: the model's name.
@@ -183,7 +194,8 @@ def conv_cvae(
     enc_opts, dec_opts = networks.conv_options(padding, downsampling, upsampling, norm, block)
     num_classes = check_positive_int("num_classes", num_classes, minimum=2)
     beta = check_non_negative("beta", beta)
-    flow_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden)
+    flow_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden,
+                     flow_context=flow_context)
     encoder = networks.conv_encoder(
         input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True, condition_dim=num_classes, **enc_opts
     )

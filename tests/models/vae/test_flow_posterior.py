@@ -19,6 +19,10 @@ from keras_ae.testing import check_model
 
 TINY = dict(input_shape=(8, 8, 1), latent_dim=3, hidden=(16,), flow_steps=2, flow_hidden=(8,), seed=0)
 FLOWS = ("planar", "iaf")
+# the trained fixture's models: each flow amortized on (z_mean, z_log_var), and IAF on the encoder's features h
+TRAINED = FLOWS + ("iaf_features",)
+FLOW_ARGS = {"planar": dict(posterior_flow="planar"), "iaf": dict(posterior_flow="iaf"),
+             "iaf_features": dict(posterior_flow="iaf", flow_context="features")}
 
 
 def _images(n=32, seed=0):
@@ -38,20 +42,22 @@ def _eager(model):
 
 @pytest.fixture(scope="module")
 def trained():
-    """One tiny dense_vae per flow, trained a few steps (module scope: built and fit once)."""
+    """One tiny dense_vae per flow (and IAF amortized on the encoder's features), trained a few steps (module scope:
+    built and fit once)."""
     out = {}
-    for flow in FLOWS:
+    for flow in TRAINED:
         keras.utils.set_random_seed(0)
-        model = _eager(zoo.dense_vae(posterior_flow=flow, **TINY))
+        model = _eager(zoo.dense_vae(**FLOW_ARGS[flow], **TINY))
         model.fit(_images(64), epochs=2, batch_size=16, verbose=0)
         out[flow] = model
     return out
 
 
-@pytest.mark.parametrize("flow", FLOWS)
+@pytest.mark.parametrize("flow", TRAINED)
 def test_log_q_is_the_base_density_minus_the_jacobian_log_determinant(trained, flow):
     """posterior_sample's log q_K against a direct computation: log N(z_0; mu, sigma) (scipy-free numpy) minus
-    log|det dz_K/dz_0| from the autodiff Jacobian of the whole flow chain at the example's context."""
+    log|det dz_K/dz_0| from the autodiff Jacobian of the whole flow chain at the example's context (concat(z_mean,
+    z_log_var), or the hidden layer the encoder's mean layer reads)."""
     model = trained[flow]
     x = _images(5, seed=1)
     eps = np.random.default_rng(2).standard_normal((5, 3)).astype("float32")
@@ -59,7 +65,12 @@ def test_log_q_is_the_base_density_minus_the_jacobian_log_determinant(trained, f
     mean, log_var = model.encode(x, return_log_var=True)
     z0 = mean + np.exp(0.5 * log_var) * eps
     log_n = -0.5 * np.sum(np.log(2 * np.pi) + log_var + (z0 - mean) ** 2 / np.exp(log_var), axis=1)
-    context = tf.constant(np.concatenate([mean, log_var], axis=1))
+    if flow == "iaf_features":  # the encoder's last hidden layer (16 units), computed here from its own layers
+        hidden = keras.Model(model.encoder.input, model.encoder.get_layer("z_mean").input)
+        context = tf.constant(_np(hidden(x)))
+        assert context.shape == (5, 16) and model.flows[0].context_dim == 16
+    else:
+        context = tf.constant(np.concatenate([mean, log_var], axis=1))
     with tf.GradientTape() as tape:
         t = tf.constant(z0)
         tape.watch(t)
@@ -145,13 +156,15 @@ def test_posterior_flow_none_is_the_plain_vae():
     assert set(flowed.get_config()) == set(config) and flowed.count_params() > plain.count_params()
 
 
-@pytest.mark.parametrize("flow", FLOWS)
+@pytest.mark.parametrize("flow", TRAINED)
 def test_save_and_reload_give_identical_outputs(trained, flow, tmp_path):
     model = trained[flow]
     path = str(tmp_path / "m.keras")
     model.save(path)
     back = keras_ae.load_model(path, safe_mode=True)
-    assert back.posterior_flow == flow and back.flow_steps == 2 and back.flow_hidden == (8,)
+    assert back.posterior_flow == FLOW_ARGS[flow]["posterior_flow"] and back.flow_steps == 2 and back.flow_hidden == (8,)
+    assert back.flow_context == FLOW_ARGS[flow].get("flow_context", "gaussian")
+    assert back.count_params() == model.count_params() and len(back.weights) == len(model.weights)
     x = _images(6, seed=7)
     eps = np.random.default_rng(8).standard_normal((6, 4, 3)).astype("float32")
     for a, b in zip(model.posterior_sample(x, eps), back.posterior_sample(x, eps)):
@@ -159,7 +172,7 @@ def test_save_and_reload_give_identical_outputs(trained, flow, tmp_path):
     np.testing.assert_allclose(model.reconstruct(x), back.reconstruct(x), rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("flow", FLOWS)
+@pytest.mark.parametrize("flow", TRAINED)
 def test_iwae_uses_the_flowed_density_and_stays_below_neg_elbo(trained, flow):
     model = trained[flow]
     x = _images(6, seed=9)
@@ -193,12 +206,37 @@ def test_conditional_vae_takes_a_flow_posterior():
     (dict(posterior_flow="iaf", flow_hidden=()), ValueError, r"`flow_hidden` must list at least one layer width"),
     (dict(posterior_flow="iaf", flow_hidden="64"), ValueError, r"`flow_hidden` must be a list of layer widths"),
     (dict(posterior_flow="iaf", latent_dim=1), ValueError, r"posterior_flow='iaf' needs latent_dim >= 2"),
+    (dict(posterior_flow="iaf", flow_context="h"), ValueError,
+     r"`flow_context` must be one of 'gaussian', 'features'; received 'h'"),
 ])
 def test_bad_flow_arguments_get_clear_errors(kwargs, error, match):
     args = dict(input_shape=(8, 8, 1), latent_dim=2, hidden=(8,))
     args.update(kwargs)
     with pytest.raises(error, match=match):
         zoo.dense_vae(**args)
+
+
+def test_features_context_shares_the_encoder_and_needs_a_vector_head():
+    """flow_context="features": the flows read the encoder's hidden vector through the encoder's own layers (no second
+    copy of its weights), the context width is that vector's, and an encoder whose mean is not one Dense layer on a
+    vector gets a clear error."""
+    base = zoo.dense_vae(posterior_flow="iaf", **TINY)
+    feats = zoo.dense_vae(posterior_flow="iaf", flow_context="features", **TINY)
+    # only the MADEs' context kernels differ: (16 - 2 * 3) more rows of 8 in each of the 2 steps
+    assert feats.count_params() - base.count_params() == (16 - 6) * 8 * 2
+    assert len(feats.weights) == len(base.weights)
+    feats.encoder.get_layer("z_mean").kernel.assign(np.zeros((16, 3), "float32"))  # seen through the features view
+    np.testing.assert_array_equal(_np(feats._feature_encoder(_images(2))[0]), 0.0)
+    # flow_context without a flow changes nothing (the plain VAE has no flows to amortize)
+    assert not zoo.dense_vae(flow_context="features", **{k: v for k, v in TINY.items() if k != "flow_steps"}).flows
+
+    images = keras.Input((8, 8, 1), name="image")
+    flat = keras.layers.Flatten()(images)
+    z_mean = keras.layers.Add(name="z_mean")([keras.layers.Dense(3)(flat), keras.layers.Dense(3)(flat)])
+    encoder = keras.Model(images, [z_mean, keras.layers.Dense(3, name="z_log_var")(flat)])
+    decoder = zoo.dense_vae(**TINY).decoder
+    with pytest.raises(ValueError, match=r"flow_context='features' needs an encoder whose z_mean layer reads one vector"):
+        keras_ae.models.VAE(encoder, decoder, posterior_flow="iaf", flow_context="features")
 
 
 def test_mixed_float16_keeps_the_log_density_in_float32():
@@ -219,20 +257,22 @@ from keras_ae import zoo
 from keras_ae.evaluation.latent import iwae_nll
 from keras_ae.testing import check_model
 
-flow = sys.argv[4]
+flow, context = sys.argv[4].split("_")[0], ("features" if sys.argv[4].endswith("_features") else "gaussian")
 model = keras_ae.load_model(sys.argv[1], safe_mode=True)
 r = iwae_nll(model, np.load(sys.argv[2]), k=6, batch_size=30, seed=2)
 m = zoo.conv_vae(input_shape=(8, 8, 1), latent_dim=2, filters=(4, 8), dense_units=8, posterior_flow=flow,
-                 flow_steps=2, flow_hidden=(8,))
+                 flow_steps=2, flow_hidden=(8,), flow_context=context)
 report = check_model(m, "images", workdir=sys.argv[3], fresh_process=False, atol=1e-5)
 print("RESULT " + json.dumps({"iwae": [r["iwae_nll"], r["neg_elbo"]], "iterations": report["reload"]["iterations_after"]}))
 """
 
 
-# CI's budget: one flow per backend in CI (about 20-40 CPU s each, JAX's compiles), the other two under -m slow
+# CI's budget: one flow per backend in CI (about 20-40 CPU s each, JAX's compiles), the others under -m slow; JAX's
+# CI case is the IAF on the encoder's features (a second functional view of the encoder inside JAX's stateless step)
 @pytest.mark.parametrize(("backend", "flow"), [
-    ("torch", "planar"), ("jax", "iaf"),
-    pytest.param("torch", "iaf", marks=pytest.mark.slow), pytest.param("jax", "planar", marks=pytest.mark.slow)])
+    ("torch", "planar"), ("jax", "iaf_features"),
+    pytest.param("jax", "iaf", marks=pytest.mark.slow), pytest.param("torch", "iaf", marks=pytest.mark.slow),
+    pytest.param("jax", "planar", marks=pytest.mark.slow)])
 def test_flow_posterior_on_torch_and_jax(trained, backend, flow, tmp_path):
     """check_model (fit, deterministic outputs, save, reload, resumed fit) of conv_vae with a flow posterior on the
     backend, and the IWAE of the TensorFlow-trained model equal there."""
