@@ -1,121 +1,115 @@
 """U-Net on synthetic touching cells: mean IoU, and cells recovered with vs without the paper's weight map.
 
-Trains the same U-Net twice on the same data and seed: once with the plain per-pixel cross entropy, once with
-the U-Net paper's weight map ``w = w_c + w0 exp(-(d1+d2)^2 / 2 sigma^2)`` as per-pixel sample weights. Prints
-the test mean IoU (3 classes: background, interior, border), the foreground IoU, the training time, and the
-number of test cells recovered as separate connected components with IoU > 0.5, side by side.
+Runs the recipe ``zoo/unet_cells.toml`` as ``keras-ae train zoo/unet_cells.toml`` does (only the output folder and,
+with ``--seed``, the training seed are overridden): ``unet(depth=3, base_filters=8, learning_rate=2e-3)`` on the
+dataset ``cells`` (``make_cells``: 256 train images, seed 0; 64 test images, seed 1000; 64x64; 3 classes background,
+interior, border), 40 epochs, batch 16, seed 0, with the U-Net paper's weight map
+``w = w_c + w0 exp(-(d1+d2)^2 / 2 sigma^2)`` (``[options] weight_map = true, w0 = 10, sigma = 3``) on the training
+pixels. The side-by-side baseline is the same recipe with ``[options] weight_map = false`` (plain per-pixel cross
+entropy), as ``keras-ae train zoo/unet_cells.toml --option weight_map=false`` runs it. ``--seed`` changes the training
+seed only; the ``cells`` images are always the same.
 
-    python benchmarks/unet_cells.py                  # the acceptance setting (256 train, 64 test, 64x64)
-    python benchmarks/unet_cells.py --epochs 2       # a quick run
+Prints, for both runs, the test mean IoU (3 classes), per-class and foreground IoU and the test cells recovered as
+separate connected components with IoU > 0.5 (all from each run's ``metrics.json``), the last training loss (its
+``history.json``) and the training time; then the ceiling: the cells the same recovery finds in the true masks.
+Run folders: ``OUT/unet_cells`` (weighted) and ``OUT/unet_cells_unweighted``; a folder that already holds a finished
+run of the same setting is read, not retrained. ``--figure PATH`` copies the weighted run's ``segmentation.png``
+(image, true mask, predicted mask, weight map) there.
 
-Writes benchmarks/results/unet_cells.json (and a figure with --figure PATH).
+    python benchmarks/unet_cells.py [--seed S] [--out DIR] [--summary PATH] [--figure docs/unet_cells.png]
 """
 
 import argparse
 import json
 import os
-import subprocess
-import time
+import pathlib
+import shutil
+
+from keras_ae.runs import write_json
+from recipe_runs import RESULTS, ROOT, run_recipe
+
+NAME = "unet_cells"
+# (label, run folder, [options] overrides): the recipe, then its baseline without the weight map.
+RUNS = [("weighted", NAME, {}), ("unweighted", f"{NAME}_unweighted", {"weight_map": False})]
+MEASURES = ("mean_iou", "mean_dice", "per_class_iou", "foreground_iou", "pixel_accuracy", "cells_recovered",
+            "cells_total", "cells_predicted")
 
 
-def _load():
-    try:
-        return os.getloadavg()
-    except OSError:  # pragma: no cover
-        return None
+def command(recipe, metrics, folder, options, seed):
+    """The ``keras-ae train`` command that trains ``folder``'s run (its epochs where they differ from the recipe's,
+    e.g. a folder trained shorter for a smoke test)."""
+    parts = [f"keras-ae train zoo/{NAME}.toml"]
+    parts += [f"--option {k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in options.items()]
+    if seed is not None:
+        parts.append(f"--seed {seed}")
+    if metrics["setting"]["epochs"] != recipe.train["epochs"]:
+        parts.append(f"--epochs {metrics['setting']['epochs']}")
+    return " ".join(parts + [f"--out {folder}"])
+
+
+def setting_block(recipe, metrics, folder, options, seed):
+    s = metrics["setting"]
+    if s["epochs"] != recipe.train["epochs"]:
+        print(f"note: {folder} was trained {s['epochs']} epochs, not the recipe's {recipe.train['epochs']}", flush=True)
+    return {
+        "data": f"dataset {s['dataset']!r} (keras_ae.data.make_cells, 64x64, 3 classes): train split "
+                f"{s['train_split']!r} ({s['train_examples']} images, seed 0), test split {s['test_split']!r} "
+                f"({s['test_examples']} images, seed 1000)",
+        "epochs": s["epochs"], "batch_size": s["batch_size"], "seed": s["seed"], "options": s["options"],
+        "recipe_epochs": recipe.train["epochs"], "command": command(recipe, metrics, folder, options, seed),
+    }
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", type=int, default=256)
-    parser.add_argument("--test", type=int, default=64)
-    parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--depth", type=int, default=3)
-    parser.add_argument("--base-filters", type=int, default=8)
-    parser.add_argument("--learning-rate", type=float, default=2e-3)
-    parser.add_argument("--w0", type=float, default=10.0)
-    parser.add_argument("--sigma", type=float, default=3.0)
-    parser.add_argument("--border-width", type=int, default=2)
-    parser.add_argument("--contact-darkening", type=float, default=0.5)
-    parser.add_argument("--noise", type=float, default=0.06)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--modes", default="unweighted,weighted")
-    parser.add_argument("--figure", default=None, help="write image/true/predicted/weight-map figure here")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "unet_cells.json"))
-    args = parser.parse_args(argv)
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seed", type=int, default=None, help="override the recipe's training seed")
+    p.add_argument("--out", default=str(ROOT / "runs" / NAME), help="folder of the two run folders")
+    p.add_argument("--summary", default=str(RESULTS / f"{NAME}.json"))
+    p.add_argument("--figure", default=None, help="copy the weighted run's segmentation.png here")
+    p.add_argument("--overwrite", action="store_true", help="retrain both runs from the start")
+    args = p.parse_args(argv)
 
-    import keras
-    import numpy as np
-
-    from keras_ae.data.cells import NUM_CLASSES, make_cells, unet_weight_map
+    from keras_ae.data.catalog import load_arrays
     from keras_ae.evaluation.segmentation import segmentation_report
-    from keras_ae.zoo import unet
 
-    t0 = time.time()
-    cell_kwargs = dict(size=args.size, border_width=args.border_width, contact_darkening=args.contact_darkening,
-                       noise=args.noise)
-    train = make_cells(args.train, seed=args.seed, **cell_kwargs)
-    test = make_cells(args.test, seed=args.seed + 1000, **cell_kwargs)
-    weights = unet_weight_map(train.instances, train.masks, w0=args.w0, sigma=args.sigma, num_classes=NUM_CLASSES)
-    data_seconds = time.time() - t0
-    setting = {
-        "data": f"keras_ae.data.make_cells: {args.train} train (seed {args.seed}), {args.test} test "
-                f"(seed {args.seed + 1000}), {args.size}x{args.size}, 3 classes (background, interior, border), "
-                f"border_width={args.border_width}, contact_darkening={args.contact_darkening}, noise={args.noise}",
-        "model": f"keras_ae.zoo.unet(depth={args.depth}, base_filters={args.base_filters}, pooling='max', "
-                 f"upsampling='transpose', batch_norm=True)",
-        "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
-        "weight_map": {"w0": args.w0, "sigma": args.sigma, "class_balance": True},
-        "seed": args.seed, "backend": keras.backend.backend(), "keras": keras.__version__,
-        "data_seconds": round(data_seconds, 1),
-    }
-    print("setting:", json.dumps(setting))
-    results = {}
-    models = {}
-    for mode in args.modes.split(","):
-        keras.utils.set_random_seed(args.seed)
-        model = unet(input_shape=(args.size, args.size, 1), num_classes=NUM_CLASSES, depth=args.depth,
-                     base_filters=args.base_filters, learning_rate=args.learning_rate, name=f"unet_{mode}")
-        load_before = _load()
-        start, cpu_start = time.time(), time.process_time()
-        history = model.fit(train.images, train.masks, sample_weight=weights if mode == "weighted" else None,
-                            epochs=args.epochs, batch_size=args.batch_size, verbose=0)
-        seconds, cpu_seconds = time.time() - start, time.process_time() - cpu_start
-        pred = model.predict_masks(test.images)
-        report = segmentation_report(test.masks, pred, NUM_CLASSES, test.instances)
-        report.update(train_seconds=round(seconds, 1), train_cpu_seconds=round(cpu_seconds, 1), final_train_loss=float(history.history["loss"][-1]),
-                      load_average_before=load_before, load_average_after=_load())
-        results[mode] = report
-        models[mode] = (model, pred)
-        print(f"{mode:>10}: mean IoU {report['mean_iou']:.4f}  foreground IoU {report['foreground_iou']:.4f}  "
-              f"per-class IoU {[round(v, 3) for v in report['per_class_iou']]}  cells recovered "
-              f"{report['cells_recovered']}/{report['cells_total']} (components {report['cells_predicted']})  "
-              f"trained in {seconds:.0f} s wall, {cpu_seconds:.0f} s CPU (load {load_before[0]:.1f})", flush=True)
+    runs = {}
+    for label, folder_name, options in RUNS:
+        folder = pathlib.Path(args.out) / folder_name
+        metrics, timing, recipe = run_recipe(NAME, folder, seed=args.seed, options=options, overwrite=args.overwrite)
+        history = json.loads((folder / "history.json").read_text())
+        row = {
+            "recipe": f"zoo/{NAME}.toml", "options_override": options, "seed": metrics["setting"]["seed"],
+            "run_folder": str(folder), **{k: metrics[f"test_{k}"] for k in MEASURES},
+            "final_train_loss": history["loss"][-1] if history.get("loss") else None,
+            "train_seconds": metrics["setting"]["train_seconds"],
+            **{k: timing.get(k) for k in ("wall_s", "cpu_s", "load_before", "load_after")},
+            "setting": setting_block(recipe, metrics, folder, options, args.seed), "recipe_setting": metrics["setting"],
+        }
+        runs[label] = row
+        load = row["load_before"][0] if row["load_before"] else None
+        print(f"{label:>10}: mean IoU {row['mean_iou']:.4f}  foreground IoU {row['foreground_iou']:.4f}  "
+              f"per-class IoU {[round(v, 3) for v in row['per_class_iou']]}  cells recovered "
+              f"{row['cells_recovered']}/{row['cells_total']} (components {row['cells_predicted']})  "
+              f"trained {row['setting']['epochs']} epochs in {row['train_seconds']:.0f} s "
+              f"({row['wall_s']} s wall, {row['cpu_s']} CPU s for the run, load {load})", flush=True)
 
-    if len(results) > 1:
-        print("\ncells recovered as separate components (IoU > 0.5 with their true instance), test set:")
-        print("  " + "   ".join(f"{m}: {r['cells_recovered']}/{r['cells_total']}" for m, r in results.items()))
-    truth = segmentation_report(test.masks, test.masks, NUM_CLASSES, test.instances)
+    test = load_arrays(recipe.data["dataset"], recipe.data["test_split"])
+    truth = segmentation_report(test.y, test.y, test.info.num_classes, test.extras["instances"])
+    print("\ncells recovered as separate components (IoU > 0.5 with their true instance), test set:")
+    print("  " + "   ".join(f"{m}: {r['cells_recovered']}/{r['cells_total']}" for m, r in runs.items()))
     print(f"  (ceiling: the true masks themselves give {truth['cells_recovered']}/{truth['cells_total']})")
-    try:
-        uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    except OSError:  # pragma: no cover
-        uptime = None
-    out = {"setting": setting, "results": results, "ceiling_cells_recovered": truth["cells_recovered"],
-           "uptime_at_end": uptime}
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(out, f, indent=2)
-    print("uptime:", uptime)
-    print("wrote", args.out)
-    if args.figure:
-        from keras_ae.models.unet.unet_plots import plot_segmentation
 
-        test_w = unet_weight_map(test.instances, test.masks, w0=args.w0, sigma=args.sigma, num_classes=NUM_CLASSES)
-        mode = "weighted" if "weighted" in models else next(iter(models))
-        plot_segmentation(test.images[:4], test.masks[:4], models[mode][1][:4], test_w[:4], path=args.figure)
+    result = dict(
+        benchmark=NAME, recipe=f"zoo/{NAME}.toml",
+        method="the recipe (weighted) and the same recipe with [options] weight_map = false (unweighted); test "
+               "measures from each run's metrics.json (keras_ae.evaluation.segmentation_report)",
+        seed_override=args.seed, runs=runs, ceiling_cells_recovered=truth["cells_recovered"],
+        weighted_minus_unweighted_cells=runs["weighted"]["cells_recovered"] - runs["unweighted"]["cells_recovered"],
+        load_average_end=list(os.getloadavg()))
+    write_json(args.summary, result)
+    print(f"wrote {args.summary}; load average {os.getloadavg()}")
+    if args.figure:
+        shutil.copyfile(pathlib.Path(args.out) / NAME / "segmentation.png", args.figure)
         print("wrote", args.figure)
 
 
