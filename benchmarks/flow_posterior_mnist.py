@@ -16,23 +16,14 @@ average are recorded with each run. Run folders go to ``--out``; the summary to
 """
 
 import argparse
-import json
-import os
 import pathlib
 import platform
-import resource
 import sys
-import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+from recipe_runs import MNIST, ROOT, load_recipe, run_loaded
+
 HERE = ROOT / "benchmarks"
-MNIST = ROOT.parent / "shared" / "data" / "mnist"
 PLAIN, FLOW = "conv_vae16_mnist", "conv_vae_iaf_mnist"
-
-
-def _cpu_seconds():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def _summary(rows):
@@ -76,38 +67,26 @@ def main(argv=None):
 
     import keras
 
-    from keras_ae import recipes
     from keras_ae.runs import write_json
 
     rows = []
     for seed in (int(s) for s in args.seeds.split(",")):
         for name in args.recipes.split(","):
-            recipe = recipes.load_recipe(ROOT / "zoo" / f"{name}.toml")
-            recipe.train["seed"] = seed
-            recipe.model_args["seed"] = seed
-            recipe.data["dataset"] = args.dataset
+            recipe = load_recipe(name, dataset=args.dataset, seed=seed)
             out = pathlib.Path(args.out) / f"{name}_seed{seed}"
-            load0, t0, c0 = os.getloadavg(), time.time(), _cpu_seconds()
-            done = out / "metrics.json"
-            if done.is_file() and not args.overwrite:
-                metrics, timing = json.loads(done.read_text()), json.loads((out / "benchmark_timing.json").read_text())
-            else:
-                metrics = recipes.run(recipe, out=str(out), verbose=0, overwrite=args.overwrite)
-                timing = {"wall_s": round(time.time() - t0, 1), "cpu_s": round(_cpu_seconds() - c0, 1),
-                          "load_before": [round(v, 2) for v in load0],
-                          "load_after": [round(v, 2) for v in os.getloadavg()]}
-                write_json(out / "benchmark_timing.json", timing)
+            # a folder holding metrics.json is read after a check of its setting (recipe_runs.run_loaded)
+            metrics, timing = run_loaded(recipe, out, overwrite=args.overwrite)
             row = {"recipe": name, "seed": seed, "posterior_flow": recipe.model_args.get("posterior_flow"),
                    "flow_steps": recipe.model_args.get("flow_steps"),
                    "test_iwae_nll": metrics["test_iwae_nll"], "test_iwae_neg_elbo": metrics["test_iwae_neg_elbo"],
                    "test_neg_elbo": metrics["test_neg_elbo"], "test_kl_loss": metrics.get("test_kl_loss"),
                    "iwae_k": metrics["iwae_k"], "train_seconds": metrics["setting"].get("train_seconds"),
-                   "params": keras_ae_params(out), **timing}
+                   "params": keras_ae_params(out), "folder": str(out), **timing}
             rows.append(row)
             print(f"{name:<22} seed {seed}: IWAE {row['test_iwae_nll']:.3f}  -ELBO(k=1000 draws) "
                   f"{row['test_iwae_neg_elbo']:.3f}  -ELBO(10 passes) {row['test_neg_elbo']:.3f}  "
-                  f"wall {row['wall_s']} s, cpu {row['cpu_s']} s, load {row['load_before'][0]}->"
-                  f"{row['load_after'][0]}", flush=True)
+                  f"wall {row.get('wall_s')} s, cpu {row.get('cpu_s')} s, load {row.get('load_before')}->"
+                  f"{row.get('load_after')}", flush=True)
             write_json(args.summary, {
                 "setting": {"data": f"{args.dataset}: train test[:8000], test test[8000:] (2,000 images)",
                             "recipes": "zoo/<recipe>.toml, only [train] seed, [model_args] seed and out overridden",
