@@ -1,183 +1,201 @@
 """VQ-VAE on MNIST: reconstruction vs conv_ae of the same code size, codebook use, prior sample quality.
 
-Data: the MNIST test set at ../shared/data/mnist (first 8,000 images = train, last 2,000 = test).
-Measures, for ``vq_vae(num_embeddings=512, embedding_dim=16)`` (7x7x16 code grid = 784 numbers):
-- test MSE per pixel of the reconstructions, beside ``conv_ae(latent_dim=784, dense_units=0)`` (a
-  784-number continuous code, no narrower dense layer in between) trained the same number of epochs
-  with the same batch size, optimizer and seed (the test MSE after every epoch is recorded for both, so
-  the comparison can be read at any training length, not only the last);
-- codebook perplexity and the share of codes unused, on the test set;
-- after ``fit_prior`` on the train set's codes: mean max-probability (and the class histogram) that a
-  classifier trained on the 8,000 train images gives to prior samples (and, for reference, to real
-  test images).
+Runs the recipe ``zoo/vq_vae_mnist.toml`` as ``keras-ae train zoo/vq_vae_mnist.toml`` does (only the dataset name,
+for the offline IDX files, the output folder and, with ``--seed``, the training seed are overridden):
+``vq_vae(num_embeddings=512, embedding_dim=16)`` (7x7x16 code grid = 784 numbers), 20 epochs at batch 128, then its
+gated PixelCNN prior (6 layers x 64 filters) 20 epochs at batch 64 on the train codes; train = first 8,000 images of
+the MNIST test file, test = last 2,000; seed 0.
 
-Usage: ``python benchmarks/vqvae_mnist.py [--epochs 20] [--prior-epochs 20] [--num-embeddings 512]
-[--prior-filters 64] [--prior-layers 6] [--batch-size 128] [--seed 0]``.
-Writes ``benchmarks/results/vqvae_mnist.json`` and figures ``benchmarks/results/vqvae_*.png``.
+Side-by-side baseline: ``conv_ae(latent_dim=784, dense_units=0)`` (a continuous 784-number code, no narrower dense
+layer in front of it). No recipe in zoo/ trains it (``zoo/conv_ae_mnist.toml`` has a 10-number code and 10 epochs),
+so it runs through the same runner with the VQ-VAE recipe's own ``[data]`` and ``[train]`` (same splits, epochs,
+batch and seed; conv_ae's own optimizer, Adam 1e-3 as the VQ-VAE's) and ``[options] probe = false,
+clustering = false`` (measures not compared here); the equivalent command is recorded in the summary.
+
+Measures: test MSE per pixel, codebook perplexity and share of codes in use, the prior's test NLL per code (nats) are
+read from the runs' ``metrics.json``; the test MSE after every epoch of both models (``val_mse``) and the prior's
+train NLL per epoch (``prior/loss``) from their ``history.json`` (the recipe fits the prior without validation data,
+so its test NLL is known after the last epoch only). Computed here from the saved ``model.keras``: the codebook use
+on the train split, the parameter counts, a reload check (the saved model gives metrics.json's test perplexity, MSE
+and prior NLL again), and the mean max-probability that classifiers trained on the 8,000 train images
+(``train_feature_classifier``, 10 epochs and, as in benchmarks/gan_mnist.py, 3 epochs) give to 500 prior samples
+(temperature 1 and 0.8) and to the real test images. Figures ``FIGURES/vqvae_reconstructions.png``,
+``vqvae_codebook_usage.png`` and ``vqvae_samples.png`` (samples labelled by the 10-epoch judge).
+
+Run folders: ``OUT/vq_vae_mnist`` and ``OUT/conv_ae_784``; a folder that already holds a finished run of the same
+setting is read, not retrained.
+
+    python benchmarks/vqvae_mnist.py [--seed S] [--dataset idx:../shared/data/mnist] [--out DIR] [--summary PATH]
+                                     [--figures DIR] [--samples 500] [--classifier-epochs 10]
 """
 
 import argparse
 import json
 import os
 import pathlib
-import sys
-import time
+import shlex
 
 import numpy as np
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-MNIST = ROOT.parent / "shared" / "data" / "mnist"
-RESULTS = ROOT / "benchmarks" / "results"
+from keras_ae.runs import write_json
+from recipe_runs import MNIST, RESULTS, ROOT, run_loaded, run_recipe
+
+NAME = "vq_vae_mnist"
+BASELINE = "conv_ae_784"
+BASELINE_ARGS = {"latent_dim": 784, "dense_units": 0}
+BASELINE_OPTIONS = {"probe": False, "clustering": False}
 
 
-def load_average():
-    try:
-        return os.getloadavg()[0]
-    except OSError:  # pragma: no cover
-        return None
+def baseline_recipe(recipe):
+    """conv_ae(latent_dim=784, dense_units=0) with the VQ-VAE recipe's data and training settings."""
+    from keras_ae import recipes
+
+    return recipes.Recipe(
+        model="conv_ae", out=recipe.out, model_args=dict(BASELINE_ARGS), data=dict(recipe.data),
+        train={**recipe.train, "stages": {}}, options=dict(BASELINE_OPTIONS),
+        description="benchmarks/vqvae_mnist.py baseline: conv_ae with a 784-number code",
+        source=f"zoo/{NAME}.toml's [data] and [train], model conv_ae{BASELINE_ARGS}").check()
+
+
+def planned_stages(recipe):
+    return {"train": recipe.train["epochs"], **recipe.train["stages"]}
+
+
+def command(recipe, metrics, folder, dataset=None, seed=None, baseline=False):
+    """The ``keras-ae train`` command that trains ``folder``'s run (its epochs where they differ from the recipe's,
+    e.g. a folder trained shorter for a smoke test)."""
+    stages = metrics["setting"]["stages"]
+    if not baseline:
+        parts = [f"keras-ae train zoo/{NAME}.toml"]
+        parts += [f"--dataset {shlex.quote(dataset)}"] if dataset else []
+        parts += [f"--seed {seed}"] if seed is not None else []
+        if stages != planned_stages(recipe):
+            parts.append(f"--epochs {stages['train']}")
+            parts += [f"--stage-epochs {k}={v}" for k, v in stages.items() if k != "train"]
+    else:
+        d, t = recipe.data, recipe.train
+        parts = [f"keras-ae train {recipe.model} --dataset {shlex.quote(d['dataset'])} "
+                 f"--train-split {shlex.quote(d['train_split'])} --test-split {shlex.quote(d['test_split'])} "
+                 f"--epochs {stages['train']} --batch-size {d['batch_size']} --seed {t['seed']}"]
+        parts += [f"--arg {k}={v}" for k, v in recipe.model_args.items()]
+        parts += [f"--option {k}={str(v).lower()}" for k, v in recipe.options.items()]
+    return " ".join(parts + [f"--out {folder}"])
+
+
+def setting_block(recipe, metrics, cmd):
+    s = metrics["setting"]
+    block = {"data": f"{s['dataset']}: train split {s['train_split']!r} ({s['train_examples']} images), test split "
+                     f"{s['test_split']!r} ({s['test_examples']} images)",
+             "epochs": s["epochs"], "stages": s["stages"], "batch_size": s["batch_size"], "seed": s["seed"],
+             "options": s["options"], "command": cmd}
+    if s["stages"] != planned_stages(recipe):
+        block["epochs_differ_from_recipe"] = planned_stages(recipe)
+        print(f"note: {cmd.split('--out ')[-1]} was trained {s['stages']} epochs, not the recipe's "
+              f"{planned_stages(recipe)}", flush=True)
+    return block
+
+
+def run_row(label, recipe, metrics, timing, folder, cmd):
+    history = json.loads((folder / "history.json").read_text())
+    return history, {
+        "recipe": f"zoo/{NAME}.toml" if label == NAME else recipe.source, "model": recipe.model,
+        "model_args": metrics["setting"]["model_args"], "seed": metrics["setting"]["seed"], "run_folder": str(folder),
+        "metrics": {k: v for k, v in metrics.items() if k not in ("setting", "figures")},
+        "test_mse_per_pixel": metrics["test_mse"],
+        "test_mse_per_epoch": [round(float(v), 6) for v in history["val_mse"]],
+        "train_seconds_all_stages": metrics["setting"]["train_seconds"],
+        **{k: timing.get(k) for k in ("wall_s", "cpu_s", "load_before", "load_after")},
+        "setting": setting_block(recipe, metrics, cmd), "recipe_setting": metrics["setting"],
+    }
 
 
 def classifier_probs(x_train, y_train, seed, epochs):
-    """A small conv classifier trained on the train split; returns (predict_probs_fn, description)."""
-    try:
-        from keras_ae.evaluation.fid import train_feature_classifier
+    """A conv classifier trained on the train split (the judge of the samples); returns (probs_fn, description)."""
+    from keras_ae.evaluation.fid import train_feature_classifier
 
-        net = train_feature_classifier(x_train, y_train, num_classes=10, epochs=epochs, seed=seed)
-        return (lambda x: np.asarray(net.classifier.predict(x, batch_size=500, verbose=0)),
-                f"keras_ae.evaluation.fid.train_feature_classifier (epochs={epochs})")
-    except ImportError:
-        import keras
-
-        keras.utils.set_random_seed(seed)
-        inputs = keras.Input(x_train.shape[1:])
-        h = keras.layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(inputs)
-        h = keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu")(h)
-        h = keras.layers.Flatten()(h)
-        h = keras.layers.Dense(64, activation="relu")(h)
-        out = keras.layers.Dense(10, activation="softmax")(h)
-        model = keras.Model(inputs, out)
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-        model.fit(x_train, y_train, epochs=epochs, batch_size=128, verbose=0)
-        return (lambda x: np.asarray(model.predict(x, batch_size=500, verbose=0)),
-                f"benchmark's own conv classifier (epochs={epochs})")
+    net = train_feature_classifier(x_train, y_train, num_classes=10, epochs=epochs, seed=seed)
+    return (lambda x: np.asarray(net.classifier.predict(x, batch_size=500, verbose=0)),
+            f"keras_ae.evaluation.fid.train_feature_classifier (epochs={epochs})")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--prior-epochs", type=int, default=20)
-    parser.add_argument("--num-embeddings", type=int, default=512)
-    parser.add_argument("--prior-filters", type=int, default=64)
-    parser.add_argument("--prior-layers", type=int, default=6)
-    parser.add_argument("--prior-batch-size", type=int, default=64)
-    parser.add_argument("--classifier-epochs", type=int, default=10,
-                        help="the judging classifier's epochs (the GAN benchmark's 3-epoch one is reported too)")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--samples", type=int, default=500)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--limit", type=int, default=None, help="use only the first LIMIT train images (quick check)")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the conv_ae baseline")
-    parser.add_argument("--save-model", default=None, help="also keep the trained VQ-VAE (prior included) here")
-    parser.add_argument("--out", default=str(RESULTS / "vqvae_mnist.json"))
-    args = parser.parse_args(argv)
-
-    import keras
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seed", type=int, default=None, help="override the recipe's training seed")
+    p.add_argument("--dataset", default=f"idx:{MNIST}")
+    p.add_argument("--out", default=str(ROOT / "runs" / "vqvae_mnist"), help="folder of the two run folders")
+    p.add_argument("--summary", default=str(RESULTS / "vqvae_mnist.json"))
+    p.add_argument("--figures", default=str(RESULTS), help="folder of the vqvae_*.png figures")
+    p.add_argument("--samples", type=int, default=500, help="prior samples judged by the classifiers")
+    p.add_argument("--classifier-epochs", type=int, default=10,
+                   help="the judging classifier's epochs (the GAN benchmark's 3-epoch one is reported too)")
+    p.add_argument("--overwrite", action="store_true", help="retrain both runs from the start")
+    args = p.parse_args(argv)
 
     import keras_ae
-    from keras_ae import zoo
     from keras_ae.models.vqvae import vqvae_plots as plotting_vqvae
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    source = f"idx:{MNIST}"
-    x_train, y_train = keras_ae.data.load_numpy(source, "test[:8000]")
-    x_test, y_test = keras_ae.data.load_numpy(source, "test[8000:]")
-    if args.limit:
-        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
-    setting = dict(
-        data="MNIST t10k IDX (../shared/data/mnist)", train="test[:8000]", test="test[8000:]",
-        n_train=len(x_train), epochs=args.epochs, prior_epochs=args.prior_epochs, batch_size=args.batch_size,
-        prior_batch_size=args.prior_batch_size, seed=args.seed,
-        backend=keras.backend.backend(), keras=keras.__version__, optimizer="Adam(1e-3)",
-        load_average_start=load_average(),
-    )
-    print("setting:", json.dumps(setting), flush=True)
-    result = {"setting": setting}
+    out = pathlib.Path(args.out)
+    vq_folder, ae_folder = out / NAME, out / BASELINE
+    metrics, timing, recipe = run_recipe(NAME, vq_folder, args.dataset, seed=args.seed, overwrite=args.overwrite)
+    vq_hist, vq_row = run_row(NAME, recipe, metrics, timing, vq_folder,
+                              command(recipe, metrics, vq_folder, args.dataset, args.seed))
+    base = baseline_recipe(recipe)
+    ae_metrics, ae_timing = run_loaded(base, ae_folder, overwrite=args.overwrite)
+    _, ae_row = run_row(BASELINE, base, ae_metrics, ae_timing, ae_folder,
+                        command(base, ae_metrics, ae_folder, baseline=True))
+    seed = int(recipe.train["seed"])
 
-    # ----- VQ-VAE ------------------------------------------------------------------------------
-    keras.utils.set_random_seed(args.seed)
-    vq = zoo.vq_vae(num_embeddings=args.num_embeddings, embedding_dim=16, prior_filters=args.prior_filters,
-                    prior_layers=args.prior_layers, seed=args.seed)
-    t0 = time.time()
-    hist = vq.fit(x_train, epochs=args.epochs, batch_size=args.batch_size, shuffle=True, verbose=2,
-                  validation_data=x_test)
-    vq_time = time.time() - t0
+    x_train, y_train = keras_ae.data.load_numpy(args.dataset, recipe.data["train_split"])
+    x_test, y_test = keras_ae.data.load_numpy(args.dataset, recipe.data["test_split"])
+    vq = keras_ae.load_model(str(vq_folder / "model.keras"), safe_mode=True)
+    ae = keras_ae.load_model(str(ae_folder / "model.keras"), safe_mode=True)
     rec = vq.reconstruct(x_test)
-    usage = vq.codebook_usage(x_test)
-    usage_train = vq.codebook_usage(x_train)
-    result["vq_vae"] = dict(
-        config=f"vq_vae(num_embeddings={args.num_embeddings}, embedding_dim=16) -> code grid 7x7x16 (784 numbers), "
-               "EMA codebook",
-        params=int(vq.count_params()),
-        test_mse_per_pixel=float(np.mean((rec - x_test) ** 2)),
-        test_perplexity=usage["perplexity"],
-        test_share_unused=1.0 - usage["share_in_use"],
-        train_perplexity=usage_train["perplexity"],
-        train_share_unused=1.0 - usage_train["share_in_use"],
-        final_history={k: float(v[-1]) for k, v in hist.history.items()},
-        test_mse_per_epoch=[round(float(v), 6) for v in hist.history["val_mse"]],
-        train_seconds=round(vq_time, 1),
-    )
-    print("vq_vae:", json.dumps(result["vq_vae"]), flush=True)
-    plotting_vqvae.plot_reconstructions(x_test[:12], rec[:12], RESULTS / "vqvae_reconstructions.png", n=12)
-    plotting_vqvae.plot_codebook_usage(usage["counts"], RESULTS / "vqvae_codebook_usage.png")
+    usage, usage_train = vq.codebook_usage(x_test), vq.codebook_usage(x_train)
+    vq_row.update(
+        params=int(vq.count_params()), prior_params=int(vq.prior.count_params()),
+        test_perplexity=metrics["test_perplexity_codes"], test_share_unused=1.0 - metrics["test_codes_in_use_share"],
+        train_perplexity=usage_train["perplexity"], train_share_unused=1.0 - usage_train["share_in_use"])
+    ae_row.update(params=int(ae.count_params()))
+    reload = dict(
+        test_mse_from_saved_model=float(np.mean((rec - x_test) ** 2)),
+        test_perplexity_from_saved_model=usage["perplexity"],
+        test_prior_nll_from_saved_model=float(vq.prior_nll(x_test)))
+    reload["matches_metrics_json"] = bool(
+        np.isclose(reload["test_mse_from_saved_model"], metrics["test_mse"], rtol=1e-4)
+        and np.isclose(reload["test_perplexity_from_saved_model"], metrics["test_perplexity_codes"], rtol=1e-6)
+        and np.isclose(reload["test_prior_nll_from_saved_model"], metrics["test_prior_nll_per_code"], rtol=1e-4))
+    vq_curve, ae_curve = vq_row["test_mse_per_epoch"], ae_row["test_mse_per_epoch"]
+    print(f"{'':>28} {'VQ-VAE':>10} {'conv_ae 784':>12}")
+    print(f"{'test MSE per pixel':>28} {vq_row['test_mse_per_pixel']:>10.6f} {ae_row['test_mse_per_pixel']:>12.6f}")
+    if len(vq_curve) >= 10 and len(ae_curve) >= 10:
+        print(f"{'test MSE after 10 epochs':>28} {vq_curve[9]:>10.6f} {ae_curve[9]:>12.6f}")
+    lower = [e + 1 for e, (a, b) in enumerate(zip(vq_curve, ae_curve)) if a < b]
+    print(f"{'VQ-VAE lower after epochs':>28} {lower} ({len(lower)} of {min(len(vq_curve), len(ae_curve))})")
+    print(f"{'parameters':>28} {vq_row['params']:>10} {ae_row['params']:>12}  (the VQ-VAE's include the prior's "
+          f"{vq_row['prior_params']})")
+    print(f"{'train s (VQ-VAE: + prior)':>28} {vq_row['train_seconds_all_stages']:>10.0f} "
+          f"{ae_row['train_seconds_all_stages']:>12.0f}")
+    print(f"codebook: test perplexity {vq_row['test_perplexity']:.1f} of {vq.num_embeddings}, unused "
+          f"{vq_row['test_share_unused']:.1%}; reload matches metrics.json: {reload['matches_metrics_json']}", flush=True)
 
-    # ----- baseline: conv_ae with a 784-number code ------------------------------------------------
-    if not args.no_baseline:
-        keras.utils.set_random_seed(args.seed)
-        ae = zoo.conv_ae(latent_dim=784, dense_units=0)
-        t0 = time.time()
-        ae_hist = ae.fit(x_train, epochs=args.epochs, batch_size=args.batch_size, shuffle=True, verbose=2,
-                         validation_data=x_test)
-        ae_rec = ae.reconstruct(x_test)
-        result["conv_ae"] = dict(
-            config="conv_ae(latent_dim=784, dense_units=0): conv(32,64) -> flatten -> Dense(784) code -> mirror",
-            params=int(ae.count_params()),
-            test_mse_per_pixel=float(np.mean((ae_rec - x_test) ** 2)),
-            final_history={k: float(v[-1]) for k, v in ae_hist.history.items()},
-            test_mse_per_epoch=[round(float(v), 6) for v in ae_hist.history["val_mse"]],
-            train_seconds=round(time.time() - t0, 1),
-        )
-        vq_curve, ae_curve = result["vq_vae"]["test_mse_per_epoch"], result["conv_ae"]["test_mse_per_epoch"]
-        result["epochs_where_vq_vae_mse_is_lower"] = [e + 1 for e, (a, b) in enumerate(zip(vq_curve, ae_curve)) if a < b]
-        print("conv_ae:", json.dumps(result["conv_ae"]), flush=True)
-
-    # ----- prior ----------------------------------------------------------------------------------
-    t0 = time.time()
-    prior_hist = vq.fit_prior(x_train, epochs=args.prior_epochs, batch_size=args.prior_batch_size,
-                              validation_data=x_test, verbose=2)
-    prior_time = time.time() - t0
-    samples = vq.sample(args.samples, seed=args.seed)
-    probs_fn, clf_desc = classifier_probs(x_train, y_train, args.seed, args.classifier_epochs)
-    p_samples = probs_fn(samples)
-    p_test = probs_fn(x_test)
-    result["prior"] = dict(
+    prior_train_nll = vq_hist.get("prior/loss", [])
+    prior = dict(
         config=f"gated PixelCNN, {vq.prior_layers} layers x {vq.prior_filters} filters, kernel {vq.prior_kernel_size}",
-        params=int(vq.prior.count_params()),
-        train_nll_per_code_nats=float(prior_hist.history["loss"][-1]),
-        test_nll_per_code_nats=float(prior_hist.history["val_loss"][-1]),
-        test_nll_per_epoch=[round(float(v), 4) for v in prior_hist.history["val_loss"]],
-        train_seconds=round(prior_time, 1),
-        n_samples=args.samples,
-        sample_seed=args.seed,
-        temperature=1.0,
-    )
-    judges = [(clf_desc, probs_fn, p_samples, p_test)]
-    if args.classifier_epochs != 3:
-        probs3, desc3 = classifier_probs(x_train, y_train, args.seed, 3)
-        judges.append((desc3 + ", as in benchmarks/gan_mnist.py", probs3, probs3(samples), probs3(x_test)))
-    result["judges"] = []
-    for desc, fn, ps, pt in judges:
-        result["judges"].append(dict(
+        params=vq_row["prior_params"], epochs=metrics["setting"]["stages"].get("prior"),
+        batch_size=metrics["setting"]["options"]["prior_batch_size"],
+        train_nll_per_code_nats=prior_train_nll[-1] if prior_train_nll else None,
+        train_nll_per_epoch=[round(float(v), 4) for v in prior_train_nll],
+        test_nll_per_code_nats=metrics["test_prior_nll_per_code"],
+        n_samples=args.samples, sample_seed=seed, temperature=1.0)
+    samples = vq.sample(args.samples, seed=seed)
+    samples_cold = vq.sample(args.samples, seed=seed, temperature=0.8)
+    judges = []
+    for epochs in dict.fromkeys([args.classifier_epochs, 3]):
+        fn, desc = classifier_probs(x_train, y_train, seed, epochs)
+        ps, pt = fn(samples), fn(x_test)
+        if epochs == 3 and args.classifier_epochs != 3:
+            desc += ", as in benchmarks/gan_mnist.py"
+        judges.append(dict(
             classifier=desc,
             classifier_test_accuracy=float(np.mean(np.argmax(pt, -1) == y_test)),
             real_test_mean_max_prob=float(np.mean(np.max(pt, -1))),
@@ -185,43 +203,40 @@ def main(argv=None):
             samples_max_prob_standard_error=float(np.std(np.max(ps, -1)) / np.sqrt(len(ps))),
             samples_share_max_prob_above_0_8=float(np.mean(np.max(ps, -1) > 0.8)),
             samples_class_histogram=np.bincount(np.argmax(ps, -1), minlength=10).tolist(),
-            temperature_0_8_samples_mean_max_prob=float(
-                np.mean(np.max(fn(vq.sample(args.samples, seed=args.seed, temperature=0.8)), -1))
-            ),
-        ))
-    result["prior"]["samples_mean_max_prob"] = result["judges"][0]["samples_mean_max_prob"]
-    print("prior:", json.dumps(result["prior"]), flush=True)
-    print("judges:", json.dumps(result["judges"]), flush=True)
-    labels = [f"{c}:{p:.2f}" for c, p in zip(np.argmax(p_samples, -1), np.max(p_samples, -1))]
-    plotting_vqvae.plot_samples(samples[:50], RESULTS / "vqvae_samples.png", labels=labels[:50],
+            temperature_0_8_samples_mean_max_prob=float(np.mean(np.max(fn(samples_cold), -1)))))
+        if len(judges) == 1:
+            labels = [f"{c}:{q:.2f}" for c, q in zip(np.argmax(ps, -1), np.max(ps, -1))]
+        print(f"judge {desc}: test accuracy {judges[-1]['classifier_test_accuracy']:.3f}; mean max-prob real "
+              f"{judges[-1]['real_test_mean_max_prob']:.3f}, samples {judges[-1]['samples_mean_max_prob']:.3f} +- "
+              f"{judges[-1]['samples_max_prob_standard_error']:.3f} (T 0.8: "
+              f"{judges[-1]['temperature_0_8_samples_mean_max_prob']:.3f}); histogram "
+              f"{judges[-1]['samples_class_histogram']}", flush=True)
+    prior["samples_mean_max_prob"] = judges[0]["samples_mean_max_prob"]
+    print(f"prior: NLL per code, train {prior['train_nll_per_code_nats']} (last epoch), test "
+          f"{prior['test_nll_per_code_nats']:.4f} nats")
+
+    figures = pathlib.Path(args.figures)
+    figures.mkdir(parents=True, exist_ok=True)
+    plotting_vqvae.plot_reconstructions(x_test[:12], rec[:12], figures / "vqvae_reconstructions.png", n=12)
+    plotting_vqvae.plot_codebook_usage(usage["counts"], figures / "vqvae_codebook_usage.png")
+    plotting_vqvae.plot_samples(samples[:50], figures / "vqvae_samples.png", labels=labels[:50],
                                 title="VQ-VAE prior samples (classifier label: max prob)")
 
-    # ----- save / reload round trip ---------------------------------------------------------------
-    path = RESULTS.parent / "_vqvae_mnist_tmp.keras"
-    vq.save(path)
-    again = keras_ae.load_model(path)
-    same_idx = bool(np.array_equal(again.encode_indices(x_test[:500]), vq.encode_indices(x_test[:500])))
-    same_samples = bool(np.allclose(again.sample(8, seed=1), vq.sample(8, seed=1), atol=1e-5))
-    os.remove(path)
-    if args.save_model:
-        vq.save(args.save_model)
-    result["reload"] = dict(identical_indices=same_idx, identical_samples=same_samples)
-
-    a = result["vq_vae"]
-    result["acceptance"] = dict(
-        mse_below_conv_ae=(a["test_mse_per_pixel"] < result["conv_ae"]["test_mse_per_pixel"])
-        if "conv_ae" in result else None,
-        perplexity_above_32=a["test_perplexity"] > 32,
-        unused_at_most_10pct=a["test_share_unused"] <= 0.10,
-        samples_mean_max_prob_above_0_8=result["prior"]["samples_mean_max_prob"] > 0.8,
-    )
-    setting["load_average_end"] = load_average()
-    print("acceptance:", json.dumps(result["acceptance"]), flush=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
-    print("wrote", args.out)
-    return 0
+    result = dict(
+        benchmark="vqvae_mnist", recipe=f"zoo/{NAME}.toml", seed_override=args.seed, dataset=args.dataset,
+        vq_vae=vq_row, conv_ae=ae_row, epochs_where_vq_vae_mse_is_lower=lower, prior=prior, judges=judges,
+        reload=reload,
+        acceptance=dict(
+            mse_below_conv_ae=vq_row["test_mse_per_pixel"] < ae_row["test_mse_per_pixel"],
+            perplexity_above_32=vq_row["test_perplexity"] > 32,
+            unused_at_most_10pct=vq_row["test_share_unused"] <= 0.10,
+            samples_mean_max_prob_above_0_8=prior["samples_mean_max_prob"] > 0.8),
+        figures=[str(figures / f"vqvae_{n}.png") for n in ("reconstructions", "codebook_usage", "samples")],
+        load_average_end=list(os.getloadavg()))
+    print("acceptance:", json.dumps(result["acceptance"]))
+    write_json(args.summary, result)
+    print(f"wrote {args.summary}; load average {os.getloadavg()}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
