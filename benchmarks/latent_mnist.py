@@ -1,201 +1,196 @@
-"""IWAE NLL (k = 1000) beside the negative ELBO, and linear-probe accuracy, for conv_vae on MNIST (issue 9).
+"""IWAE NLL (k = 1000) beside the negative ELBO, and linear-probe accuracy, for conv_vae (latent 16) on MNIST (issue 9).
 
-Data: the MNIST test set's IDX files (../shared/data/mnist): train = test[:8000], test = test[8000:] (2,000
-images). Models: ``conv_vae(latent_dim=16)`` with seeds 0 and 1, and ``conv_vae(latent_dim=16,
-block="residual", norm="batch")`` with seed 0; each trained 20 epochs, batch 128, Adam 1e-3 (the zoo default),
-TensorFlow backend. For each: test negative ELBO (beta = 1; Keras' single-sample ``evaluate`` and the
-average over the same k importance samples as the IWAE), IWAE with k = 1000 on the 2,000 test images,
-their difference, active units, linear-probe accuracy (logistic regression on the posterior means,
-train codes -> test codes) and the training time. Prints the stability |IWAE(seed 0) - IWAE(seed 1)|
-(acceptance: < 0.5 nats) and whether IWAE < neg ELBO for every model.
+The models are the recipe ``zoo/conv_vae16_mnist.toml`` (``conv_vae(latent_dim=16, filters=[32, 64], norm="none")``,
+20 epochs, batch 128, the zoo's optimizer; train = first 8,000 images of the MNIST test file, test = the last 2,000;
+``[options] elbo_passes = 10, iwae_k = 1000``), run exactly as ``keras-ae train zoo/conv_vae16_mnist.toml --dataset
+idx:...`` does for training seeds 0 and 1 (only the dataset name, for the offline IDX files, ``[train] seed``,
+``[model_args] seed`` and the output folder are overridden). These are the same runs, in the same folders, as
+benchmarks/flow_posterior_mnist.py's Gaussian-posterior baseline: ``OUT/conv_vae16_mnist_seed<S>`` with OUT =
+``runs/flow_posterior_mnist`` by default, so a folder trained by either benchmark (or by ``keras-ae train ... --out``
+with the same setting) is read by the other, not retrained (``--overwrite`` starts over).
 
-Writes benchmarks/results/latent_mnist.json after every model (so a partial run keeps its results) and the
-figures of ``evaluate_latent`` for the default model (seed 0) in benchmarks/results/latent_mnist/.
+Read from each run's ``metrics.json`` (computed by the recipe, not here): the test IWAE with k = 1000 on all 2,000
+test images (draws seeded by the training seed), the -ELBO from the same k draws, the Keras -ELBO averaged over 10
+passes, the linear-probe accuracy and k-means scores of the posterior means (8,000 train codes -> 2,000 test codes),
+the training seconds. Derived: -ELBO - IWAE, whether IWAE < -ELBO, the training-seed spread |IWAE(0) - IWAE(1)|.
+Computed here from the saved ``model.keras`` (cheap): the active units (posterior-mean variance > 0.01 over the test
+images) and the parameter count of every run, and the figures of ``keras_ae.evaluation.latent.evaluate_latent``
+(codes map, reconstructions, interpolations, traversals, samples: ``FIGURES/latent_*.png``) of the first seed's model.
+With ``--iwae-draw-seeds`` (about 7 minutes per seed on 2 CPU cores): the estimator's own stability, the IWAE (same k,
+all test images) of the first seed's model with draws seeded otherwise, beside the recipe's.
 
-    python benchmarks/latent_mnist.py [--only default_seed0,default_seed1,residual_bn_seed0] [--k 1000]
-    python benchmarks/latent_mnist.py --only default_seed0,default_seed1 --lr-schedule cosine
+Writes the summary (``keras_ae.runs.write_json``, atomic, after every run) to ``--summary``
+(benchmarks/results/latent_mnist.json): the setting, per run the recipe, seed, run folder, metrics, timing
+(``{}`` for a folder trained by the CLI) and the extras, and the summary across seeds.
 
-``--lr-schedule cosine`` trains with Adam whose learning rate decays from 1e-3 to 0 over the 20 epochs (cosine),
-which settles each run at the end instead of leaving it at the constant rate's epoch-to-epoch noise; its results go
-to benchmarks/results/latent_mnist_cosine.json.
+    python benchmarks/latent_mnist.py [--seeds 0,1] [--dataset idx:../shared/data/mnist]
+        [--out runs/flow_posterior_mnist] [--summary benchmarks/results/latent_mnist.json]
+        [--figures benchmarks/results/latent_mnist | --figures ""] [--iwae-draw-seeds 1] [--overwrite]
+
+Variants the previous version of this script trained with its own loop (``conv_vae(latent_dim=16)`` with today's
+defaults, residual + batch norm, cosine decay, weight EMA) are not recipes and were dropped; that script is in git
+history (commit 840cfe9) and its results stay in benchmarks/results/latent_mnist_cosine.json and
+latent_mnist_weight_ema.json.
 """
 
 import argparse
-import json
-import os
+import pathlib
+import shlex
+import sys
 import time
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from recipe_runs import MNIST, RESULTS, ROOT, run_recipe
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-RESULTS = os.path.join(HERE, "results")
-DATA = "idx:" + os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "mnist"))
-
-CONFIGS = {
-    "default_seed0": (dict(latent_dim=16), 0),
-    "default_seed1": (dict(latent_dim=16), 1),
-    "residual_bn_seed0": (dict(latent_dim=16, block="residual", norm="batch"), 0),
-    # the estimator's own stability: one trained model (training seed 0), IWAE draws with seeds 0 and 1
-    "default_seed0_iwae_seeds": (dict(latent_dim=16), 0),
-    # the same on all 2,000 test images, IWAE seed 1 only: training is deterministic here (the Keras -ELBO of the
-    # retrained model is recorded to check it equals default_seed0's), so seed 0 is default_seed0's number
-    "default_seed0_iwae_seed1_all": (dict(latent_dim=16), 0),
-}
+RECIPE = "conv_vae16_mnist"
+# the folders of benchmarks/flow_posterior_mnist.py (its --out default and its <recipe>_seed<S> names)
+DEFAULT_OUT = ROOT / "runs" / "flow_posterior_mnist"
+ACTIVE_THRESHOLD = 0.01
 
 
-def load_average():
-    return round(os.getloadavg()[0], 2)
+def run_folder(out, seed):
+    return pathlib.Path(out) / f"{RECIPE}_seed{seed}"
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--only", default=",".join(CONFIGS), help="comma-separated subset of " + ", ".join(CONFIGS))
-    parser.add_argument("--k", type=int, default=1000)
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr-schedule", choices=("constant", "cosine", "weight-ema"), default="constant",
-                        help="weight-ema: constant 1e-3 with an exponential moving average of the weights "
-                             "(Adam(use_ema=True, ema_momentum=0.99)), swapped in at the end of fit")
-    parser.add_argument("--iwae-examples", type=int, default=None,
-                        help="compute the k-sample IWAE on only the first N test images (default: all 2,000); "
-                             "the -ELBO and probe still use all of them. Recorded in the results.")
-    args = parser.parse_args()
+def load_test_split(recipe):
+    from keras_ae.data.catalog import load_arrays
+
+    d = recipe.data
+    return load_arrays(d["dataset"], d["test_split"], d["data_dir"] or None)
+
+
+def extras(folder, test, figures=None, seed=0):
+    """Active units and parameter count of the run's saved model; with ``figures`` the latent figures there."""
+    import keras_ae
+    from keras_ae.evaluation.latent import active_units, evaluate_latent
+
+    t = time.time()
+    model = keras_ae.load_model(str(folder / "model.keras"), safe_mode=True)
+    count, _ = active_units(model, test.x, threshold=ACTIVE_THRESHOLD)
+    out = {"active_units": count, "latent_dim": int(model.latent_dim), "params": int(model.count_params())}
+    if figures:
+        # k = 1: the figures only (the IWAE with the recipe's k is in metrics.json)
+        m = evaluate_latent(model, test.x, test.y, k=1, out=str(figures), seed=seed)
+        out["figures_dir"], out["figures"] = str(figures), m["figures"]
+    out["extras_seconds"] = round(time.time() - t, 1)
+    return model, out
+
+
+def draw_seed_stability(model, test, k, seeds):
+    """IWAE (k samples, all test images) of ``model`` with draws seeded by each of ``seeds``."""
+    from keras_ae.evaluation.latent import iwae_nll
+
+    rows = {}
+    for s in seeds:
+        t = time.time()
+        r = iwae_nll(model, test.x, k=k, seed=s)
+        rows[str(s)] = {"test_iwae_nll": r["iwae_nll"], "test_iwae_neg_elbo": r["neg_elbo"], "examples": r["n"],
+                        "seconds": round(time.time() - t, 1)}
+        print(f"  IWAE draws seeded {s}: {r['iwae_nll']:.3f} (-ELBO same draws {r['neg_elbo']:.3f}, "
+              f"{rows[str(s)]['seconds']} s)", flush=True)
+    return rows
+
+
+def summarize(rows, stability):
+    out = {}
+    if rows:
+        iwae = [r["metrics"]["test_iwae_nll"] for r in rows]
+        out["iwae_below_neg_elbo_all"] = all(r["iwae_below_neg_elbo"] for r in rows)
+        out["test_iwae_nll_mean"] = sum(iwae) / len(iwae)
+        if len(rows) > 1:
+            spread = max(iwae) - min(iwae)
+            elbo = [r["metrics"]["test_neg_elbo"] for r in rows]
+            out.update(training_seed_spread_iwae=spread, training_seed_spread_neg_elbo=max(elbo) - min(elbo),
+                       training_seed_spread_within_0_5_nats=bool(spread < 0.5))
+    if stability:
+        values = [v["test_iwae_nll"] for v in stability["draws"].values()]
+        out["iwae_draw_seed_spread_same_model"] = max(values) - min(values)
+        out["iwae_draw_seed_spread_within_0_5_nats"] = bool(out["iwae_draw_seed_spread_same_model"] < 0.5)
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seeds", default="0,1", help="comma-separated training seeds")
+    p.add_argument("--dataset", default=f"idx:{MNIST}", help="the recipe's [data] dataset (offline: the IDX files)")
+    p.add_argument("--out", default=str(DEFAULT_OUT),
+                   help="run folders (shared with benchmarks/flow_posterior_mnist.py): OUT/conv_vae16_mnist_seed<S>")
+    p.add_argument("--summary", default=str(RESULTS / "latent_mnist.json"))
+    p.add_argument("--figures", default=str(RESULTS / "latent_mnist"),
+                   help="folder for the first seed's latent figures ('' for none)")
+    p.add_argument("--iwae-draw-seeds", default="",
+                   help="comma-separated IWAE draw seeds for the estimator-stability check on the first seed's model "
+                        "(about 7 min each; default: not run)")
+    p.add_argument("--overwrite", action="store_true", help="retrain runs whose folder already holds metrics.json")
+    args = p.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    draw_seeds = [int(s) for s in args.iwae_draw_seeds.split(",") if s.strip()]
 
     import keras
 
-    from keras_ae import data, zoo
-    from keras_ae.evaluation.latent import evaluate_latent
+    from keras_ae.runs import write_json
 
-    x_train, y_train = data.load_numpy(DATA, "test[:8000]")
-    x_test, y_test = data.load_numpy(DATA, "test[8000:]")
-    cosine = args.lr_schedule == "cosine"
-    suffix = {"constant": "", "cosine": "_cosine", "weight-ema": "_weight_ema"}[args.lr_schedule]
-    path = os.path.join(RESULTS, f"latent_mnist{suffix}.json")
-    results = {}
-    setting = {
-        "data": f"MNIST IDX test set ({DATA}): train = test[:8000], test = test[8000:] (2,000 images)",
-        "epochs": args.epochs, "batch_size": args.batch_size, "optimizer": {"constant": "Adam 1e-3 (zoo default)",
-                      "cosine": "Adam, cosine decay 1e-3 -> 0 over all steps",
-                      "weight-ema": "Adam 1e-3, use_ema=True, ema_momentum=0.99"}[args.lr_schedule],
-        "k": args.k, "iwae_seed": 0, "backend": keras.backend.backend(), "keras": keras.__version__,
-        "probe": "logistic regression (keras_ae.evaluation.probes.linear_probe) on posterior means, "
-                 "8,000 train codes -> 2,000 test codes",
-    }
-    for name in [n.strip() for n in args.only.split(",") if n.strip()]:
-        kwargs, seed = CONFIGS[name]
-        keras.utils.set_random_seed(seed)
-        optimizer = None
-        if cosine:
-            steps = args.epochs * -(-len(x_train) // args.batch_size)
-            optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps))
-        elif args.lr_schedule == "weight-ema":
-            optimizer = keras.optimizers.Adam(1e-3, use_ema=True, ema_momentum=0.99)
-        model = zoo.conv_vae(seed=seed, optimizer=optimizer, **kwargs)
-        load_before = load_average()
-        start = time.perf_counter()
-        model.fit(x_train, epochs=args.epochs, batch_size=args.batch_size, verbose=0)
-        train_seconds = time.perf_counter() - start
-        keras_eval = model.evaluate(x_test, batch_size=256, verbose=0, return_dict=True)
-        out = os.path.join(RESULTS, "latent_mnist") if name == "default_seed0" and not suffix else None
-        if name == "default_seed0_iwae_seed1_all":
-            from keras_ae.evaluation.latent import iwae_nll
-
-            t = time.perf_counter()
-            r = iwae_nll(model, x_test, k=args.k, seed=1)
-            results[name] = {
-                "model_args": kwargs, "seed": seed, "train_seconds": round(train_seconds, 1),
-                "test_neg_elbo_keras_evaluate": round(float(keras_eval["neg_elbo"]), 3), "iwae_seed": 1,
-                "iwae_examples": int(len(x_test)), "test_iwae_nll": round(r["iwae_nll"], 3),
-                "test_neg_elbo": round(r["neg_elbo"], 3), "iwae_seconds": round(time.perf_counter() - t, 1),
-                "load_average_before_after": [load_before, load_average()],
+    rows, stability, test, setting = [], None, None, None
+    for i, seed in enumerate(seeds):
+        folder = run_folder(args.out, seed)
+        metrics, timing, recipe = run_recipe(RECIPE, folder, dataset=args.dataset, seed=seed, overwrite=args.overwrite)
+        trained = metrics["setting"]["epochs"]
+        if trained != recipe.train["epochs"]:
+            raise SystemExit(f"{folder} holds a run of {trained} epochs, the recipe trains {recipe.train['epochs']}: "
+                             f"pass --overwrite or another --out.")
+        if test is None:
+            test = load_test_split(recipe)
+        first = i == 0
+        model, extra = extras(folder, test, args.figures if first else None, seed)
+        m = metrics
+        row = {"recipe": f"zoo/{RECIPE}.toml", "seed": seed, "run_folder": str(folder),
+               "metrics": {k: v for k, v in m.items() if k not in ("setting", "figures")},
+               "neg_elbo_minus_iwae": m["test_iwae_neg_elbo"] - m["test_iwae_nll"],
+               "iwae_below_neg_elbo": bool(m["test_iwae_nll"] < m["test_iwae_neg_elbo"]),
+               "train_seconds": m["setting"].get("train_seconds"), "timing": timing, **extra}
+        rows.append(row)
+        print(f"{RECIPE} seed {seed}: IWAE(k={m['iwae_k']}) {m['test_iwae_nll']:.3f}  -ELBO(same draws) "
+              f"{m['test_iwae_neg_elbo']:.3f}  gap {row['neg_elbo_minus_iwae']:.3f}  -ELBO({m.get('test_passes', 1)} "
+              f"passes) {m['test_neg_elbo']:.3f}  active {extra['active_units']}/{extra['latent_dim']}  probe "
+              f"{m.get('test_probe_accuracy', float('nan')):.4f}  train {row['train_seconds']} s", flush=True)
+        if first and draw_seeds:
+            draws = {f"{seed} (recipe)": {"test_iwae_nll": m["test_iwae_nll"],
+                                          "test_iwae_neg_elbo": m["test_iwae_neg_elbo"],
+                                          "examples": m["setting"]["test_examples"]}}
+            draws.update(draw_seed_stability(model, test, int(m["iwae_k"]), draw_seeds))
+            stability = {"training_seed": seed, "k": int(m["iwae_k"]), "draws": draws}
+        if setting is None:
+            s = m["setting"]
+            setting = {
+                "recipe": f"zoo/{RECIPE}.toml, only the dataset, [train] seed, [model_args] seed and the folder "
+                          f"overridden (benchmarks/recipe_runs.py)",
+                "model_args": {k: v for k, v in s["model_args"].items() if k != "seed"},
+                "data": f"{s['dataset']}: train {s['train_split']} ({s['train_examples']} images), test "
+                        f"{s['test_split']} ({s['test_examples']} images)",
+                "epochs": s["epochs"], "batch_size": s["batch_size"], "seeds": seeds,
+                "learning_rate_schedule": s["learning_rate_schedule"], "iwae_k": m["iwae_k"],
+                "iwae_draws_seed": "the training seed", "elbo_passes": s["options"]["elbo_passes"],
+                "probe": "logistic regression on the posterior means, train codes -> test codes (recipe)",
+                "active_units_threshold": ACTIVE_THRESHOLD, "iwae_draw_seeds_checked": draw_seeds,
+                "runs_root": str(args.out), "backend": keras.backend.backend(),
+                "command": shlex.join(["python", *sys.argv]),
             }
-            print(name, json.dumps(results[name]), flush=True)
-            _write(path, setting, results)
-            continue
-        if name == "default_seed0_iwae_seeds":
-            from keras_ae.evaluation.latent import iwae_nll
-
-            runs = {}
-            x_iwae = x_test[: args.iwae_examples] if args.iwae_examples else x_test
-            for iwae_seed in (0, 1):
-                t = time.perf_counter()
-                r = iwae_nll(model, x_iwae, k=args.k, seed=iwae_seed)
-                runs[iwae_seed] = dict(test_iwae_nll=round(r["iwae_nll"], 3), test_neg_elbo=round(r["neg_elbo"], 3),
-                                       iwae_seconds=round(time.perf_counter() - t, 1))
-            results[name] = {
-                "model_args": kwargs, "seed": seed, "train_seconds": round(train_seconds, 1),
-                "test_neg_elbo_keras_evaluate": round(float(keras_eval["neg_elbo"]), 3),
-                "iwae_examples": int(len(x_iwae)), "iwae_seed0": runs[0], "iwae_seed1": runs[1],
-                "iwae_difference_between_iwae_seeds": round(abs(runs[0]["test_iwae_nll"] - runs[1]["test_iwae_nll"]), 4),
-                "load_average_before_after": [load_before, load_average()],
-            }
-            print(name, json.dumps(results[name]), flush=True)
-            _write(path, setting, results)
-            continue
-        if args.iwae_examples:
-            # -ELBO (10 samples per image) and everything else on all test images; the k-sample IWAE, with the
-            # -ELBO from the same samples, on the first N test images only.
-            from keras_ae.evaluation.latent import iwae_nll
-
-            m = evaluate_latent(model, x_test, y_test, x_train, y_train, k=10, out=out, seed=0)
-            t = time.perf_counter()
-            sub = iwae_nll(model, x_test[: args.iwae_examples], k=args.k, seed=0)
-            iwae_part = {"iwae_examples": sub["n"], "test_neg_elbo_all_images_k10": round(m["neg_elbo"], 3)}
-            m.update(iwae_nll=sub["iwae_nll"], neg_elbo=sub["neg_elbo"], neg_elbo_minus_iwae=sub["neg_elbo"] -
-                     sub["iwae_nll"], iwae_seconds=round(time.perf_counter() - t, 2))
-        else:
-            m = evaluate_latent(model, x_test, y_test, x_train, y_train, k=args.k, out=out, seed=0)
-            iwae_part = {"iwae_examples": len(x_test)}
-        row = {
-            "model_args": kwargs, "seed": seed, "params": int(model.count_params()),
-            "train_seconds": round(train_seconds, 1),
-            "test_neg_elbo_keras_evaluate": round(float(keras_eval["neg_elbo"]), 3),
-            "test_neg_elbo": round(m["neg_elbo"], 3),
-            "test_iwae_nll": round(m["iwae_nll"], 3),
-            "neg_elbo_minus_iwae": round(m["neg_elbo_minus_iwae"], 3),
-            "iwae_below_neg_elbo": bool(m["iwae_nll"] < m["neg_elbo"]),
-            "iwae_seconds": m["iwae_seconds"], **iwae_part,
-            "active_units": m["active_units"],
-            "linear_probe_accuracy": round(m["linear_probe_accuracy"], 4),
-            "reconstruction_mse": round(m["reconstruction_mse"], 5),
-            "load_average_before_after": [load_before, load_average()],
-        }
-        if out:
-            row["figures"] = [os.path.join("latent_mnist", f) for f in m["figures"]]
-        results[name] = row
-        print(name, json.dumps(row), flush=True)
-        _write(path, setting, results)
-    _write(path, setting, results, final=True)
-
-
-def _write(path, setting, results, final=False):
-    # Merge with what another process (e.g. `--only residual_bn_seed0` run beside this one) has written.
-    if os.path.exists(path):
-        with open(path) as f:
-            results = {**json.load(f).get("results", {}), **results}
-    summary = {}
-    if "default_seed0" in results and "default_seed1" in results:
-        d = abs(results["default_seed0"]["test_iwae_nll"] - results["default_seed1"]["test_iwae_nll"])
-        summary["iwae_seed_difference"] = round(d, 3)
-        summary["acceptance_stable_within_0.5_nats"] = bool(d < 0.5)  # across training seeds
-    if "default_seed0_iwae_seed1_all" in results and "default_seed0" in results:
-        a, b = results["default_seed0"], results["default_seed0_iwae_seed1_all"]
-        summary["same_model_check_keras_neg_elbo"] = [a["test_neg_elbo_keras_evaluate"], b["test_neg_elbo_keras_evaluate"]]
-        summary["iwae_difference_between_iwae_seeds_same_model_all_images"] = round(
-            abs(a["test_iwae_nll"] - b["test_iwae_nll"]), 4)
-    if "default_seed0_iwae_seeds" in results:
-        d = results["default_seed0_iwae_seeds"]["iwae_difference_between_iwae_seeds"]
-        summary["iwae_difference_between_iwae_seeds_same_model"] = d
-        summary["stable_within_0.5_nats_across_iwae_seeds"] = bool(d < 0.5)
-    if results:
-        summary["acceptance_iwae_below_neg_elbo_all"] = all(r["iwae_below_neg_elbo"] for r in results.values()
-                                                            if "iwae_below_neg_elbo" in r)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump({"setting": setting, "results": results, "summary": summary}, f, indent=1)
-    if final:
-        print(json.dumps({"setting": setting, "summary": summary}, indent=1))
+        summary = {"setting": setting, "runs": rows, "summary": summarize(rows, stability)}
+        if stability:
+            summary["iwae_draw_seed_stability"] = stability
+        write_json(args.summary, summary)
+        if first and args.figures:
+            write_json(pathlib.Path(args.figures) / "metrics.json",  # replaces evaluate_latent's k = 1 numbers
+                       {"run_folder": str(folder), "seed": seed, "figures": extra["figures"],
+                        "numbers": f"see {args.summary}"})
+    s = summarize(rows, stability)
+    if "training_seed_spread_iwae" in s:
+        print(f"IWAE mean {s['test_iwae_nll_mean']:.3f}; training-seed spread {s['training_seed_spread_iwae']:.3f} "
+              f"nats (-ELBO {s['training_seed_spread_neg_elbo']:.3f}); IWAE < -ELBO for every run: "
+              f"{s['iwae_below_neg_elbo_all']}")
+    if stability:
+        print(f"IWAE draw-seed spread on the seed-{stability['training_seed']} model: "
+              f"{s['iwae_draw_seed_spread_same_model']:.3f} nats")
+    print(f"summary: {args.summary}")
 
 
 if __name__ == "__main__":
