@@ -86,6 +86,22 @@ def test_gan_schedules_both_players_by_their_updates(tmp_path):
             before[0]["config"]["initial_learning_rate"], rel=1e-6)
 
 
+@pytest.mark.parametrize("steps", [None, 0])
+def test_gan_lr_decay_steps_none_or_zero_keeps_the_rate_constant(steps):
+    """``lr_decay_steps=0`` is the constant rate that ``None`` gives (a TOML recipe and ``--arg`` cannot write
+    ``None``: the paper's WGAN setting is ``--arg lr_decay_steps=0``); a negative count is refused."""
+    from keras_ae.errors import InvalidArgumentError
+
+    entry = zoo.get_entry("dense_wgan")
+    model = zoo.create("dense_wgan", **{**entry.test_kwargs, "learning_rate": 5e-5, "lr_decay_steps": steps})
+    for optimizer in (model.d_optimizer, model.g_optimizer):
+        assert optimizer.get_config()["learning_rate"] == pytest.approx(5e-5)  # a float, not a schedule
+    decayed = zoo.create("dense_wgan", **{**entry.test_kwargs, "lr_decay_steps": 3})
+    assert decayed.g_optimizer.get_config()["learning_rate"]["class_name"] == "PolynomialDecay"
+    with pytest.raises(InvalidArgumentError, match=r"`lr_decay_steps` must be an integer >= 0; received -1"):
+        zoo.create("dense_wgan", **{**entry.test_kwargs, "lr_decay_steps": -1})
+
+
 def test_a_weight_average_run_killed_after_training_resumes_to_the_same_model(tmp_path, monkeypatch):
     """With ``ema_momentum``, ``fit`` swaps the weight average in after the last epoch: the last checkpoint holds it,
     so a run killed mid-run and again after training (before model.keras) ends with the uninterrupted run's model."""

@@ -27,12 +27,14 @@ def _rmsprop(rho):
 def _optimizers(optimizer, make, learning_rate, lr_decay_steps=None, n_critic=1):
     """Two optimizers, one per player (discriminator first): copies of ``optimizer`` when given, else
     ``make(learning_rate)`` (Adam or RMSprop), with ``learning_rate`` decayed linearly to 1% over ``lr_decay_steps``
-    generator updates (``n_critic`` times as many discriminator updates) when that is given."""
+    generator updates (``n_critic`` times as many discriminator updates) when that is given; ``None`` or ``0`` keep
+    it constant (``0`` because a recipe's TOML and ``--arg`` cannot write ``None``)."""
     if optimizer is not None:
         config = keras.optimizers.serialize(keras.optimizers.get(optimizer))
         return keras.optimizers.deserialize(config), keras.optimizers.deserialize(config)
     if lr_decay_steps is not None:
-        lr_decay_steps = check_positive_int("lr_decay_steps", lr_decay_steps)
+        lr_decay_steps = check_positive_int("lr_decay_steps", lr_decay_steps, minimum=0)
+    if lr_decay_steps:
         return make(_decayed(learning_rate, lr_decay_steps * n_critic)), make(_decayed(learning_rate, lr_decay_steps))
     return make(learning_rate), make(learning_rate)
 
@@ -78,8 +80,8 @@ def dense_gan(
             ``Adam(learning_rate, beta_1, beta_2)``.
         learning_rate, beta_1, beta_2: the default Adam optimizers' settings.
         lr_decay_steps: the default optimizers' learning rate decays linearly to 1% over this many generator updates
-            (``n_critic`` times as many discriminator updates), then stays there; ``None`` keeps it constant. The
-            defaults (latent 2, 1e-3 decayed over 2,000 updates) cover 8/8 modes of the ring of Gaussians with 88%
+            (``n_critic`` times as many discriminator updates), then stays there; ``None`` or ``0`` keeps it constant.
+            The defaults (latent 2, 1e-3 decayed over 2,000 updates) cover 8/8 modes of the ring of Gaussians with 88%
             high-quality samples (``zoo/dense_gan_ring.toml``).
         name: the model's name.
 
@@ -132,7 +134,7 @@ def dense_wgan(
             reference code, PyTorch's default).
         learning_rate, rho: the default RMSprop optimizers' settings.
         lr_decay_steps: the default optimizers' learning rate decays linearly to 1% over this many generator updates
-            (``n_critic`` times as many critic updates), then stays there; ``None`` keeps it constant.
+            (``n_critic`` times as many critic updates), then stays there; ``None`` or ``0`` keeps it constant.
             With the defaults (clip 0.05, RMSprop 2e-4 decayed over 2,000 updates, as ``dense_wgan_gp`` decays
             its Adam) ``zoo/dense_wgan_ring.toml`` (the settings of ``zoo/dense_wgan_gp_ring.toml``) covers 8/8
             modes of the ring of Gaussians; the paper's setting (clip 0.01, a constant 5e-5) covers none in those
@@ -181,7 +183,7 @@ def dense_wgan_gp(
             ``Adam(learning_rate, beta_1, beta_2)``.
         learning_rate, beta_1, beta_2: the default Adam optimizers' settings.
         lr_decay_steps: the default optimizers' learning rate decays linearly to 1% over this many generator updates
-            (``n_critic`` times as many critic updates), then stays there; ``None`` keeps it constant. With the
+            (``n_critic`` times as many critic updates), then stays there; ``None`` or ``0`` keeps it constant. With the
             defaults (latent 2, 1e-3 decayed over 2,000 updates; before keras_ae 0.2: latent 16 and a constant 1e-4,
             which reached only 39% high-quality samples) ``zoo/dense_wgan_gp_ring.toml`` covers 8/8 modes of the
             ring of Gaussians with 86% high-quality samples.

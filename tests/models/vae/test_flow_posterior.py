@@ -162,7 +162,8 @@ def test_save_and_reload_give_identical_outputs(trained, flow, tmp_path):
     path = str(tmp_path / "m.keras")
     model.save(path)
     back = keras_ae.load_model(path, safe_mode=True)
-    assert back.posterior_flow == FLOW_ARGS[flow]["posterior_flow"] and back.flow_steps == 2 and back.flow_hidden == (8,)
+    assert back.posterior_flow == FLOW_ARGS[flow]["posterior_flow"]
+    assert back.flow_steps == 2 and back.flow_hidden == (8,)
     assert back.flow_context == FLOW_ARGS[flow].get("flow_context", "gaussian")
     assert back.count_params() == model.count_params() and len(back.weights) == len(model.weights)
     x = _images(6, seed=7)
