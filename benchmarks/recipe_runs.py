@@ -43,8 +43,9 @@ def load_recipe(name, dataset=None, model_args=None, seed=None, options=None):
 def run_loaded(recipe, out, overwrite=False):
     """``(metrics, timing)`` of the :class:`keras_ae.recipes.Recipe` ``recipe`` run into ``out``. A folder that
     already holds ``metrics.json`` is read, not retrained, after checking that it holds a run of the same setting
-    (epochs apart, as ``keras_ae.recipes.run`` checks on a rerun); ``timing`` is ``{}`` where the folder was trained
-    outside a benchmark (no ``benchmark_timing.json``)."""
+    (as ``keras_ae.recipes.run`` checks on a rerun) and the same epochs per stage (a run with fewer epochs than
+    the recipe now asks is continued by ``keras_ae.recipes.run``); ``timing`` is ``{}`` where the folder was
+    trained outside a benchmark (no ``benchmark_timing.json``)."""
     from keras_ae import recipes
     from keras_ae.runs import RunFolder, write_json
 
@@ -55,15 +56,26 @@ def run_loaded(recipe, out, overwrite=False):
             raise RuntimeError(f"{out} holds a run of another setting than {recipe.source} with these overrides "
                                f"(stored {state.get('fingerprint')}, wanted {recipe.fingerprint()}); pass another "
                                f"output folder, or --overwrite.")
-        timing = out / "benchmark_timing.json"
-        return (json.loads((out / "metrics.json").read_text()),
-                json.loads(timing.read_text()) if timing.is_file() else {})
+        metrics = json.loads((out / "metrics.json").read_text())
+        if _same_epochs(metrics.get("setting", {}), recipe):
+            timing = out / "benchmark_timing.json"
+            return metrics, json.loads(timing.read_text()) if timing.is_file() else {}
+        # the recipe's epochs changed since this folder ran: recipes.run continues it to the new count (or refuses
+        # fewer epochs, with what to do)
     load0, t0, c0 = os.getloadavg(), time.time(), cpu_seconds()
     metrics = recipes.run(recipe, out=str(out), verbose=0, overwrite=overwrite)
     timing = {"wall_s": round(time.time() - t0, 1), "cpu_s": round(cpu_seconds() - c0, 1),
               "load_before": [round(v, 2) for v in load0], "load_after": [round(v, 2) for v in os.getloadavg()]}
     write_json(out / "benchmark_timing.json", timing)
     return metrics, timing
+
+
+def _same_epochs(setting, recipe):
+    """Whether a finished run's ``setting`` (its metrics.json) trained the epochs of every stage ``recipe`` asks."""
+    if setting.get("epochs") != recipe.train["epochs"]:
+        return False
+    stages = setting.get("stages", {})
+    return all(stages.get(name) == epochs for name, epochs in recipe.train["stages"].items())
 
 
 def run_recipe(name, out, dataset=None, model_args=None, seed=None, overwrite=False, options=None):
