@@ -296,9 +296,10 @@ import json, sys
 from keras_ae.ops.distribute import simulate_devices
 simulate_devices(2)
 from keras_ae.testing import check_distributed
-rows = {flow: check_distributed("conv_vae", sys.argv[1], model_kwargs=dict(posterior_flow=flow, flow_steps=2,
-                                                                           flow_hidden=(8,)))
-        for flow in ("planar", "iaf")}
+rows = {name: check_distributed("conv_vae", sys.argv[1], model_kwargs=dict(posterior_flow=flow, flow_steps=2,
+                                                                           flow_hidden=(8,), flow_context=context))
+        for name, flow, context in (("planar", "planar", "gaussian"), ("iaf", "iaf", "gaussian"),
+                                    ("iaf_features", "iaf", "features"))}
 print("RESULT " + json.dumps(rows))
 """
 
