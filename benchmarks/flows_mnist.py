@@ -1,13 +1,25 @@
-"""realnvp_image on MNIST: test bits/dim under a wall-clock training budget, and a sample grid.
+"""realnvp_image on MNIST through its recipe: test NLL and bits/dim, the per-epoch history and a sample grid.
 
-Data: the MNIST files at ../shared/data/mnist (IDX): first 8,000 images of the test file = train,
-last 2,000 = test. Bits/dim counts uniform dequantization (256 levels) and the logit transform
-(see keras_ae/models/flow.py); test bits/dim is the mean over 2,000 images of one fixed-seed noise draw.
+The model is trained by the shipped recipe ``zoo/realnvp_image_mnist.toml`` (``keras_ae.recipes.run``, exactly as
+``keras-ae train zoo/realnvp_image_mnist.toml`` does: the recipe's data, batch 64, 20 epochs, cosine learning-rate
+decay to 1%, the constructor's defaults). This script sets no training setting of its own: it overrides only the
+dataset name (the offline IDX files), the run folders and, with ``--seeds``, the training seed (the recipe's
+``[train] seed`` and ``[model_args] seed``).
 
-    python benchmarks/flows_mnist.py [--budget-min 13] [--batch 64] [--lr 1e-3] [--hidden 32 32]
+Data: the MNIST files at ../shared/data/mnist (IDX): first 8,000 images of the test file = train, last 2,000 = test.
+Bits/dim count uniform dequantization (256 levels) and the logit transform; test bits/dim is the mean over the
+2,000 test images of one fixed-seed noise draw (the recipe's ``test_bits_per_dim``).
 
-Training runs for a wall-clock budget (default 13 min) with the learning rate decayed over that time, so the
-whole run (training plus evaluation) fits in 15 minutes whatever the load of the machine.
+    python benchmarks/flows_mnist.py [--seeds 0 [1 2]] [--dataset idx:../shared/data/mnist] [--out runs/flows_mnist]
+                                     [--summary benchmarks/results/flows_mnist.json] [--overwrite] [--no-model-extras]
+
+Each seed's run folder is ``--out/realnvp_image_mnist_seed<k>`` (model.keras, metrics.json, history.json,
+samples.png, samples_t0.7.png, history.png); a folder that already holds metrics.json of the same setting is read,
+not retrained. The recipe's temperature-0.7 sample grid (64 samples, sample seed = training seed) is copied to
+``benchmarks/results/flows_mnist_samples.png`` (``..._seed<k>.png`` with several seeds). From the saved model the
+script adds the trainable parameter count and the bits/dim of the first 2,000 training images (``--no-model-extras``
+skips them). The summary (per run: recipe, seed, metrics, history, timing, setting) is written atomically after every
+run.
 """
 
 import argparse
@@ -15,113 +27,156 @@ import json
 import math
 import os
 import pathlib
+import shlex
+import shutil
 import subprocess
+import sys
 import time
 
-import keras
-import numpy as np
+from keras_ae.runs import write_json
+from recipe_runs import MNIST, RESULTS, ROOT, run_recipe
 
-import keras_ae
-from keras_ae import zoo
-from keras_ae.models.flow.flow_plots import plot_image_samples
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-MNIST = str(ROOT.parent / "shared" / "data" / "mnist")
+NAME = "realnvp_image_mnist"
 
 
-class TimeBudget(keras.callbacks.Callback):
-    """Train for ``budget_s`` seconds of wall clock with a cosine learning-rate decay over that *time*.
+def rel(path):
+    """``path`` relative to the repository when inside it, else absolute."""
+    path = pathlib.Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
-    Epoch times swing with the load of a shared CPU, so the decay follows elapsed time rather than steps:
-    ``lr = lr_min + (lr_max - lr_min) * (1 + cos(pi * elapsed / budget)) / 2``; training stops at the budget.
-    """
 
-    def __init__(self, budget_s, lr_max, lr_min_fraction=0.02):
-        super().__init__()
-        self.budget_s, self.lr_max, self.lr_min = budget_s, lr_max, lr_max * lr_min_fraction
-        self.start = None
-        self.epoch_times = []
+def train_command(recipe, seed, dataset, out):
+    """The ``keras-ae train`` command line that trains the same run (the CLI's ``--seed`` sets only ``[train] seed``;
+    the model's ``seed`` argument goes through ``--arg``)."""
+    from keras_ae import recipes
 
-    def on_train_begin(self, logs=None):
-        self.start = time.time()
+    shipped = recipes.load_recipe(ROOT / "zoo" / f"{NAME}.toml")
+    cmd = ["keras-ae", "train", rel(recipe.source)]
+    if dataset is not None and shipped.data["dataset"] == "mnist":
+        cmd += ["--dataset", dataset]
+    if seed != shipped.train["seed"]:
+        cmd += ["--seed", str(seed)]
+    if "seed" in shipped.model_args and seed != shipped.model_args["seed"]:
+        cmd += ["--arg", f"seed={seed}"]
+    cmd += ["--out", rel(out)]
+    return shlex.join(cmd)
 
-    def on_train_batch_begin(self, batch, logs=None):
-        frac = min((time.time() - self.start) / self.budget_s, 1.0)
-        self.model.optimizer.learning_rate.assign(
-            self.lr_min + (self.lr_max - self.lr_min) * 0.5 * (1 + math.cos(math.pi * frac)))
 
-    def on_train_batch_end(self, batch, logs=None):
-        if time.time() - self.start > self.budget_s:
-            self.model.stop_training = True
+def model_extras(run_dir, dataset, train_split, n=2000):
+    """Trainable parameters and bits/dim of the first ``n`` training images, from the run's saved model."""
+    import numpy as np
 
-    def on_epoch_end(self, epoch, logs=None):
-        elapsed = time.time() - self.start
-        self.epoch_times.append(elapsed)
-        print(f"epoch {epoch + 1}: {elapsed:.0f}s elapsed, load {os.getloadavg()[0]:.1f}, "
-              f"lr {float(self.model.optimizer.learning_rate):.2e}, "
-              + ", ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items()), flush=True)
+    import keras_ae
+
+    path = os.path.join(run_dir, "model.keras")
+    if not os.path.isfile(path):
+        return {"model_extras": f"skipped: {path} is missing"}
+    t0 = time.time()
+    model = keras_ae.load_model(path, safe_mode=True)
+    x_train, _ = keras_ae.data.load_numpy(dataset, train_split)
+    out = {"trainable_params": int(sum(np.prod(v.shape) for v in model.trainable_weights)),
+           f"train_bits_per_dim_first{n}": round(model.bits_per_dim(x_train[:n]), 4)}
+    opt = getattr(model, "optimizer", None)
+    if opt is not None:
+        config = opt.get_config()
+        out["optimizer"] = {k: config.get(k) for k in ("name", "clipnorm", "global_clipnorm", "clipvalue")}
+    out["extras_seconds"] = round(time.time() - t0, 1)
+    return out
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--epochs", type=int, default=100, help="upper bound; the time budget normally stops training")
-    p.add_argument("--budget-min", type=float, default=13.0,
-                   help="training wall-clock budget (minutes); the learning rate decays over it")
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--hidden", type=int, nargs="+", default=[32, 32])
-    p.add_argument("--couplings", type=int, default=3)
-    p.add_argument("--final-couplings", type=int, default=3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds (one recipe run each)")
+    p.add_argument("--dataset", default=f"idx:{MNIST}", help="replaces the recipe's 'mnist' (offline IDX files)")
+    p.add_argument("--out", default=str(ROOT / "runs" / "flows_mnist"), help="parent of the recipe's run folders")
+    p.add_argument("--summary", default=str(RESULTS / "flows_mnist.json"))
+    p.add_argument("--figures", default=str(RESULTS), help="where the sample grid is copied")
+    p.add_argument("--overwrite", action="store_true", help="retrain folders that already hold a run")
+    p.add_argument("--no-model-extras", action="store_true",
+                   help="skip the parameter count and train bits/dim computed from the saved model")
     args = p.parse_args()
 
-    keras.utils.set_random_seed(args.seed)
-    x_train, _ = keras_ae.data.load_numpy(f"idx:{MNIST}", "test[:8000]")
-    x_test, _ = keras_ae.data.load_numpy(f"idx:{MNIST}", "test[8000:]")
-    model = zoo.realnvp_image(hidden=tuple(args.hidden), couplings=args.couplings,
-                              final_couplings=args.final_couplings, seed=args.seed, learning_rate=args.lr)
-    n_params = int(sum(np.prod(v.shape) for v in model.trainable_variables))
-    load_before = os.getloadavg()
-    budget = TimeBudget(args.budget_min * 60, args.lr)
-    t0 = time.time()
-    history = model.fit(x_train, epochs=args.epochs, batch_size=args.batch, callbacks=[budget], verbose=0)
-    train_s = time.time() - t0
-    load_after = os.getloadavg()
-    t1 = time.time()
-    test_bpd = model.bits_per_dim(x_test)
-    train_bpd = model.bits_per_dim(x_train[:2000])
-    eval_s = time.time() - t1
-    os.makedirs(args.out, exist_ok=True)
-    grid = os.path.join(args.out, "flows_mnist_samples.png")
-    plot_image_samples(model, grid, n=64, seed=0, temperature=0.7)
-    model.save(os.path.join("/tmp", "flows_mnist_realnvp_image.keras"))
-    result = {
-        "model": "realnvp_image",
-        "data": "MNIST IDX test file: first 8000 = train, last 2000 = test",
-        "dequantization": "uniform, 256 levels; logit alpha=0.05; one fixed-seed noise draw for evaluation",
-        "backend": keras.backend.backend(),
-        "epochs_run": len(history.history["loss"]),
-        "batch_size": args.batch, "learning_rate": f"Adam (global_clipnorm=100), cosine decay from {args.lr} over the time budget", "hidden": args.hidden,
-        "couplings": args.couplings, "final_couplings": args.final_couplings, "seed": args.seed,
-        "trainable_params": n_params,
-        "train_seconds": round(train_s, 1), "eval_seconds": round(eval_s, 1),
-        "budget_minutes": args.budget_min,
-        "test_bits_per_dim": round(test_bpd, 4), "train_bits_per_dim_first2000": round(train_bpd, 4),
-        "history_bits_per_dim": [round(v, 4) for v in history.history["bits_per_dim"]],
-        "loadavg_before": [round(v, 2) for v in load_before], "loadavg_after": [round(v, 2) for v in load_after],
-        "cpus": os.cpu_count(),
-        "sample_grid": os.path.relpath(grid, ROOT),
+    import keras
+
+    summary = {
+        "benchmark": "flows_mnist", "recipe": f"zoo/{NAME}.toml", "model": "realnvp_image",
+        "measure": "test NLL (nats per image) and bits/dim: uniform dequantization to 256 levels, logit transform "
+                   "counted, one fixed-seed noise draw over the 2,000 test images",
+        "dataset": args.dataset, "seeds": args.seeds, "backend": keras.backend.backend(), "cpus": os.cpu_count(),
+        "runs": [],
     }
     try:
-        result["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                          text=True).stdout.strip()
+        summary["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                           text=True).stdout.strip()
     except OSError:
         pass
-    print(json.dumps(result, indent=2))
-    with open(os.path.join(args.out, "flows_mnist.json"), "w") as f:
-        json.dump(result, f, indent=2)
-    assert math.isfinite(test_bpd)
+    for seed in args.seeds:
+        out = pathlib.Path(args.out) / f"{NAME}_seed{seed}"
+        metrics, timing, recipe = run_recipe(NAME, out, dataset=args.dataset, seed=seed, overwrite=args.overwrite)
+        setting = metrics["setting"]
+        history = json.loads((out / "history.json").read_text()) if (out / "history.json").is_file() else {}
+        test_bpd = float(metrics["test_bits_per_dim"])
+        row_metrics = {"test_nll": round(float(metrics["test_nll"]), 3), "test_bits_per_dim": round(test_bpd, 4),
+                       "dequantization": metrics.get("dequantization")}
+        for key in ("bits_per_dim", "val_bits_per_dim"):
+            if history.get(key):
+                row_metrics[f"last_epoch_{key}"] = round(float(history[key][-1]), 4)
+        if not args.no_model_extras:
+            row_metrics.update(model_extras(str(out), setting["dataset"], setting["train_split"]))
+        temperature = setting["options"]["sample_temperature"]
+        grid = pathlib.Path(args.figures) / ("flows_mnist_samples.png" if len(args.seeds) == 1
+                                             else f"flows_mnist_samples_seed{seed}.png")
+        source = out / f"samples_t{temperature:g}.png"
+        if source.is_file():
+            grid.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, grid)
+        epochs = int(setting["epochs"])
+        timing = dict(timing)
+        timing["train_s"] = setting.get("train_seconds")
+        if not timing.get("wall_s"):
+            timing["note"] = "folder trained outside this script (no benchmark_timing.json): only train_s is known"
+        row = {
+            "recipe": rel(recipe.source), "seed": seed,
+            "run_folder": rel(out),
+            "metrics": row_metrics,
+            "history": {k: [float(f"{float(v):.5g}") for v in history[k]]
+                        for k in ("bits_per_dim", "val_bits_per_dim", "nll", "val_nll", "learning_rate") if k in history},
+            "figures": {"samples": rel(grid) if source.is_file() else None,
+                        "run_folder": metrics.get("figures", [])},
+            "timing": timing,
+            "setting": {
+                "data": f"{setting['dataset']}: train {setting['train_split']} ({setting['train_examples']} images), "
+                        f"test {setting['test_split']} ({setting['test_examples']} images)",
+                "train_split": setting["train_split"], "test_split": setting["test_split"],
+                "epochs": epochs, "batch_size": setting["batch_size"],
+                "learning_rate_schedule": setting["learning_rate_schedule"]
+                + (" (decays to 1% of the first rate over the run's steps)"
+                   if setting["learning_rate_schedule"] == "cosine" else ""),
+                "seed": setting["seed"], "model_args": setting["model_args"], "options": setting["options"],
+                "backend": setting["backend"], "precision": setting["precision"],
+                "command": train_command(recipe, seed, args.dataset, out),
+            },
+        }
+        if epochs != int(recipe.train["epochs"]):
+            row["setting"]["note"] = (f"this folder was trained for {epochs} epochs, not the recipe's "
+                                      f"{recipe.train['epochs']} (re-read as found)")
+        summary["runs"].append(row)
+        print(f"seed {seed}: test {row_metrics['test_bits_per_dim']:.4f} bits/dim ({row_metrics['test_nll']:.1f} nats), "
+              f"last epoch train / val {row_metrics.get('last_epoch_bits_per_dim')} / "
+              f"{row_metrics.get('last_epoch_val_bits_per_dim')}, {epochs} epochs, training {timing['train_s']} s, "
+              f"run {timing.get('wall_s', '?')} s wall / {timing.get('cpu_s', '?')} CPU s", flush=True)
+        write_json(args.summary, summary)  # after every run: a partial result survives
+        if not math.isfinite(test_bpd):
+            sys.exit(f"seed {seed}: test bits/dim is not finite ({test_bpd})")
+    if len(args.seeds) > 1:
+        import numpy as np
+
+        values = [r["metrics"]["test_bits_per_dim"] for r in summary["runs"]]
+        summary["test_bits_per_dim"] = {"mean": round(float(np.mean(values)), 4),
+                                        "std": round(float(np.std(values, ddof=1)), 4), "n": len(values)}
+        write_json(args.summary, summary)
+        print(f"test bits/dim over seeds {args.seeds}: {summary['test_bits_per_dim']}")
+    print(f"wrote {args.summary}; load average {os.getloadavg()}")
 
 
 if __name__ == "__main__":
