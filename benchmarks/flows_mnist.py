@@ -27,14 +27,13 @@ import json
 import math
 import os
 import pathlib
-import shlex
 import shutil
 import subprocess
 import sys
 import time
 
 from keras_ae.runs import write_json
-from recipe_runs import MNIST, RESULTS, ROOT, run_recipe
+from recipe_runs import MNIST, RESULTS, ROOT, run_recipe, train_command
 
 NAME = "realnvp_image_mnist"
 
@@ -43,23 +42,6 @@ def rel(path):
     """``path`` relative to the repository when inside it, else absolute."""
     path = pathlib.Path(path).resolve()
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
-def train_command(recipe, seed, dataset, out):
-    """The ``keras-ae train`` command line that trains the same run (the CLI's ``--seed`` sets only ``[train] seed``;
-    the model's ``seed`` argument goes through ``--arg``)."""
-    from keras_ae import recipes
-
-    shipped = recipes.load_recipe(ROOT / "zoo" / f"{NAME}.toml")
-    cmd = ["keras-ae", "train", rel(recipe.source)]
-    if dataset is not None and shipped.data["dataset"] == "mnist":
-        cmd += ["--dataset", dataset]
-    if seed != shipped.train["seed"]:
-        cmd += ["--seed", str(seed)]
-    if "seed" in shipped.model_args and seed != shipped.model_args["seed"]:
-        cmd += ["--arg", f"seed={seed}"]
-    cmd += ["--out", rel(out)]
-    return shlex.join(cmd)
 
 
 def model_extras(run_dir, dataset, train_split, n=2000):
@@ -154,7 +136,7 @@ def main():
                    if setting["learning_rate_schedule"] == "cosine" else ""),
                 "seed": setting["seed"], "model_args": setting["model_args"], "options": setting["options"],
                 "backend": setting["backend"], "precision": setting["precision"],
-                "command": train_command(recipe, seed, args.dataset, out),
+                "command": train_command(NAME, rel(out), args.dataset, seed, stages=setting["stages"]),
             },
         }
         if epochs != int(recipe.train["epochs"]):

@@ -36,14 +36,9 @@ import time
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from recipe_runs import MNIST, RESULTS, ROOT, run_recipe  # noqa: E402
+from recipe_runs import MNIST, RESULTS, ROOT, run_recipe, train_command  # noqa: E402
 
 MODELS = ["dcgan_mnist", "wgan_gp_mnist", "conditional_gan_mnist", "wgan_mnist"]
-
-
-def command(name, dataset, seed, out):
-    cmd = f"keras-ae train zoo/{name}.toml --dataset {dataset} --out {out}"
-    return cmd + (f" --seed {seed}" if seed is not None else "")
 
 
 class Baselines:
@@ -158,7 +153,7 @@ def main(argv=None):
                                "train_examples": s["train_examples"], "test_examples": s["test_examples"],
                                "epochs": s["epochs"], "batch_size": s["batch_size"], "seed": s["seed"],
                                "model_args": s["model_args"], "options": s["options"], "backend": s["backend"],
-                               "command": command(name, args.dataset, seed, out)}}
+                               "command": train_command(name, out, args.dataset, seed, stages=s["stages"])}}
             if s["epochs"] != recipe.train["epochs"]:
                 row["warning"] = (f"the run folder trained {s['epochs']} epochs, the recipe says "
                                   f"{recipe.train['epochs']}: not the recipe's run")

@@ -9,6 +9,7 @@ import json
 import os
 import pathlib
 import resource
+import shlex
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -76,6 +77,30 @@ def _same_epochs(setting, recipe):
         return False
     stages = setting.get("stages", {})
     return all(stages.get(name) == epochs for name, epochs in recipe.train["stages"].items())
+
+
+def train_command(name, out, dataset=None, seed=None, options=None, stages=None):
+    """The ``keras-ae train`` command line that trains the run :func:`run_recipe` makes with these overrides.
+    ``seed`` goes to ``--seed`` and, where the recipe sets a model seed, to ``--arg seed=`` too (the CLI's ``--seed``
+    sets only ``[train] seed``); ``stages`` (``{stage: epochs}`` as a run's metrics.json records them) adds
+    ``--epochs`` / ``--stage-epochs`` where they differ from the recipe's (a folder trained shorter, for a smoke)."""
+    from keras_ae import recipes
+
+    shipped = recipes.load_recipe(ROOT / "zoo" / f"{name}.toml")
+    cmd = ["keras-ae", "train", f"zoo/{name}.toml"]
+    if dataset is not None and shipped.data["dataset"] == "mnist":
+        cmd += ["--dataset", str(dataset)]
+    for key, value in (options or {}).items():
+        cmd += ["--option", f"{key}={str(value).lower() if isinstance(value, bool) else value}"]
+    if seed is not None and (seed != shipped.train["seed"] or shipped.model_args.get("seed", seed) != seed):
+        cmd += ["--seed", str(seed)] + (["--arg", f"seed={seed}"] if "seed" in shipped.model_args else [])
+    if stages:
+        if stages.get("train", shipped.train["epochs"]) != shipped.train["epochs"]:
+            cmd += ["--epochs", str(stages["train"])]
+        for key, epochs in stages.items():
+            if key != "train" and epochs != shipped.train["stages"].get(key):
+                cmd += ["--stage-epochs", f"{key}={epochs}"]
+    return shlex.join(cmd + ["--out", str(out)])
 
 
 def run_recipe(name, out, dataset=None, model_args=None, seed=None, overwrite=False, options=None):

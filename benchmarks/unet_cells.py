@@ -26,25 +26,13 @@ import pathlib
 import shutil
 
 from keras_ae.runs import write_json
-from recipe_runs import RESULTS, ROOT, run_recipe
+from recipe_runs import RESULTS, ROOT, run_recipe, train_command
 
 NAME = "unet_cells"
 # (label, run folder, [options] overrides): the recipe, then its baseline without the weight map.
 RUNS = [("weighted", NAME, {}), ("unweighted", f"{NAME}_unweighted", {"weight_map": False})]
 MEASURES = ("mean_iou", "mean_dice", "per_class_iou", "foreground_iou", "pixel_accuracy", "cells_recovered",
             "cells_total", "cells_predicted")
-
-
-def command(recipe, metrics, folder, options, seed):
-    """The ``keras-ae train`` command that trains ``folder``'s run (its epochs where they differ from the recipe's,
-    e.g. a folder trained shorter for a smoke test)."""
-    parts = [f"keras-ae train zoo/{NAME}.toml"]
-    parts += [f"--option {k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in options.items()]
-    if seed is not None:
-        parts.append(f"--seed {seed}")
-    if metrics["setting"]["epochs"] != recipe.train["epochs"]:
-        parts.append(f"--epochs {metrics['setting']['epochs']}")
-    return " ".join(parts + [f"--out {folder}"])
 
 
 def setting_block(recipe, metrics, folder, options, seed):
@@ -56,7 +44,8 @@ def setting_block(recipe, metrics, folder, options, seed):
                 f"{s['train_split']!r} ({s['train_examples']} images, seed 0), test split {s['test_split']!r} "
                 f"({s['test_examples']} images, seed 1000)",
         "epochs": s["epochs"], "batch_size": s["batch_size"], "seed": s["seed"], "options": s["options"],
-        "recipe_epochs": recipe.train["epochs"], "command": command(recipe, metrics, folder, options, seed),
+        "recipe_epochs": recipe.train["epochs"],
+        "command": train_command(NAME, folder, seed=seed, options=options, stages=s["stages"]),
     }
 
 

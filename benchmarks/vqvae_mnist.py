@@ -38,7 +38,7 @@ import shlex
 import numpy as np
 
 from keras_ae.runs import write_json
-from recipe_runs import MNIST, RESULTS, ROOT, run_loaded, run_recipe
+from recipe_runs import MNIST, RESULTS, ROOT, run_loaded, run_recipe, train_command
 
 NAME = "vq_vae_mnist"
 BASELINE = "conv_ae_784"
@@ -66,19 +66,13 @@ def command(recipe, metrics, folder, dataset=None, seed=None, baseline=False):
     e.g. a folder trained shorter for a smoke test)."""
     stages = metrics["setting"]["stages"]
     if not baseline:
-        parts = [f"keras-ae train zoo/{NAME}.toml"]
-        parts += [f"--dataset {shlex.quote(dataset)}"] if dataset else []
-        parts += [f"--seed {seed}"] if seed is not None else []
-        if stages != planned_stages(recipe):
-            parts.append(f"--epochs {stages['train']}")
-            parts += [f"--stage-epochs {k}={v}" for k, v in stages.items() if k != "train"]
-    else:
-        d, t = recipe.data, recipe.train
-        parts = [f"keras-ae train {recipe.model} --dataset {shlex.quote(d['dataset'])} "
-                 f"--train-split {shlex.quote(d['train_split'])} --test-split {shlex.quote(d['test_split'])} "
-                 f"--epochs {stages['train']} --batch-size {d['batch_size']} --seed {t['seed']}"]
-        parts += [f"--arg {k}={v}" for k, v in recipe.model_args.items()]
-        parts += [f"--option {k}={str(v).lower()}" for k, v in recipe.options.items()]
+        return train_command(NAME, folder, dataset, seed, stages=stages)
+    d, t = recipe.data, recipe.train
+    parts = [f"keras-ae train {recipe.model} --dataset {shlex.quote(d['dataset'])} "
+             f"--train-split {shlex.quote(d['train_split'])} --test-split {shlex.quote(d['test_split'])} "
+             f"--epochs {stages['train']} --batch-size {d['batch_size']} --seed {t['seed']}"]
+    parts += [f"--arg {k}={v}" for k, v in recipe.model_args.items()]
+    parts += [f"--option {k}={str(v).lower()}" for k, v in recipe.options.items()]
     return " ".join(parts + [f"--out {folder}"])
 
 
