@@ -257,6 +257,8 @@ zoo_case("vae", "conv_vae", IA, "flow_steps", posterior_flow="iaf", flow_steps=0
 zoo_case("vae", "conv_vae", AT, "flow_steps", posterior_flow="iaf", flow_steps=2.5)
 zoo_case("vae", "dense_vae", AT, "flow_hidden", posterior_flow="iaf", flow_hidden=64)
 zoo_case("vae", "conv_vae", IA, "flow_context", posterior_flow="iaf", flow_context="h")
+zoo_case("vae", "conv_vae", IA, "kl_warmup_steps", kl_warmup_steps=-1)
+zoo_case("vae", "dense_vae", AT, "kl_warmup_steps", kl_warmup_steps=2.5)
 zoo_case("vae", "dense_vae", IA, "hidden", hidden=(0,))
 zoo_case("vae", "dense_vae", IA, "activation", activation="nope")
 zoo_case("vae", "conv_cvae", IA, "num_classes", num_classes=1)

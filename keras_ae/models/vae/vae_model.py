@@ -60,13 +60,19 @@ class VAE(Autoencoder):
         flow_context: the flows' context: ``"gaussian"`` (``concat(z_mean, z_log_var)``, works with any encoder) or
             ``"features"`` (the input of the encoder's ``z_mean`` layer, read through the encoder's own layers; the
             encoder's mean must be one layer on a ``(batch, width)`` vector, as in the zoo's encoders).
+        kl_warmup_steps: a KL warm-up (Bowman et al. 2016; Sonderby et al. 2016): the KL's weight in the training
+            loss rises linearly from ``beta / T`` to ``beta`` over the first ``T = kl_warmup_steps`` training steps
+            (0: no warm-up). The step count is a saved, non-trainable variable, so a reloaded or resumed model goes
+            on from where it was. ``neg_elbo``, ``kl_loss`` and every evaluation use the full weight; only the
+            training ``loss`` shows the warmed weight.
     """
 
     labels_hint = "the conditional VAE, keras_ae.zoo.conv_cvae"
 
     def __init__(self, encoder, decoder, beta=1.0, likelihood="bernoulli", sigma=0.1, seed=None, posterior_flow=None,
-                 flow_steps=4, flow_hidden=(128, 128), flow_context="gaussian", **kwargs):
+                 flow_steps=4, flow_hidden=(128, 128), flow_context="gaussian", kl_warmup_steps=0, **kwargs):
         beta = check_non_negative("beta", beta)  # here, not as the sampling layer's internal `kl_weight`
+        kl_warmup_steps = check_positive_int("kl_warmup_steps", kl_warmup_steps, minimum=0)
         posterior_flow = check_choice("posterior_flow", posterior_flow, POSTERIOR_FLOWS)
         flow_context = check_choice("flow_context", flow_context, FLOW_CONTEXTS)
         flow_steps = check_positive_int("flow_steps", flow_steps)
@@ -88,6 +94,13 @@ class VAE(Autoencoder):
         features = _encoder_features(encoder) if posterior_flow and flow_context == "features" else None
         object.__setattr__(self, "_feature_encoder", features)
         self.flows = self._make_flows() if posterior_flow else []
+        self.kl_warmup_steps = kl_warmup_steps
+        if kl_warmup_steps:
+            # training steps taken so far, capped at kl_warmup_steps: saved with the model, so a resumed run goes on
+            # from where the warm-up was; counted once per step under tf.distribute (only the first replica writes)
+            self.kl_warmup_step = self.add_weight(shape=(), initializer="zeros", dtype="float32", trainable=False,
+                                                  autocast=False, aggregation="only_first_replica",
+                                                  name="kl_warmup_step")
 
     def _make_flows(self):
         """The posterior's flow layers in sampling order (``z_0`` first), built for the latent size."""
@@ -219,8 +232,18 @@ class VAE(Autoencoder):
             losses.squared_error(images, y_pred["reconstruction"]), sample_weight=sample_weight
         )
         # beta * KL from this call's own outputs (the sampling layer adds none, see call), plus any other layer's losses
-        loss = losses.weighted_mean(rec + self.beta * kl, sample_weight) + self.extra_losses()
+        loss = losses.weighted_mean(rec + self._kl_weight(training) * kl, sample_weight) + self.extra_losses()
         return scale_loss_for_distribution(loss)  # per replica, divided by the number of replicas (as Keras' losses)
+
+    def _kl_weight(self, training):
+        """The KL's weight in the loss: ``beta``, or during a KL warm-up (``kl_warmup_steps``) ``beta * t / T`` at
+        training step ``t`` of ``T`` (one step counted per call with ``training``; evaluation uses ``beta``)."""
+        if not self.kl_warmup_steps or not training:
+            return self.beta
+        total = float(self.kl_warmup_steps)
+        step = ops.minimum(ops.cast(self.kl_warmup_step, "float32") + 1.0, total)
+        self.kl_warmup_step.assign(step)
+        return self.beta * step / total
 
     def encode(self, x, batch_size=256, return_log_var=False):
         """The posterior mean of each image (numpy); with ``return_log_var`` also its log-variance."""
@@ -244,6 +267,8 @@ class VAE(Autoencoder):
         config = super().get_config()
         config.update(beta=self.beta, seed=self.seed, posterior_flow=self.posterior_flow, flow_steps=self.flow_steps,
                       flow_hidden=list(self.flow_hidden), flow_context=self.flow_context)
+        if self.kl_warmup_steps:  # only when set: configs saved before the warm-up existed stay as they were
+            config.update(kl_warmup_steps=self.kl_warmup_steps)
         return config
 
 

@@ -22,6 +22,7 @@ def dense_vae(
     flow_steps=4,
     flow_hidden=(128, 128),
     flow_context="gaussian",
+    kl_warmup_steps=0,
     optimizer=None,
     learning_rate=1e-3,
     name="dense_vae",
@@ -43,6 +44,8 @@ def dense_vae(
         flow_hidden: MADE widths of the IAF layers.
         flow_context: what the flow layers are amortized on: ``"gaussian"`` (``concat(z_mean, z_log_var)``) or
             ``"features"`` (the vector the encoder's mean layer reads, as in the IAF paper's ``h``).
+        kl_warmup_steps: the KL's weight rises linearly to ``beta`` over this many training steps (0: none); see
+            :class:`~keras_ae.models.VAE`.
         optimizer: an optimizer (instance or name); Adam(learning_rate) by default.
         learning_rate: the default optimizer's learning rate.
         name: the model's name.
@@ -54,12 +57,12 @@ def dense_vae(
     """
     input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
     beta = check_non_negative("beta", beta)
-    flow_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden,
-                     flow_context=flow_context)
+    vae_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden,
+                     flow_context=flow_context, kl_warmup_steps=kl_warmup_steps)
     hidden = tuple(hidden)
     encoder = networks.mlp_encoder(input_shape, latent_dim, hidden, activation, gaussian=True)
     decoder = networks.mlp_decoder(input_shape, latent_dim, hidden[::-1], activation)
-    model = VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, name=name, **flow_args)
+    model = VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, name=name, **vae_args)
     return compile_model(model, optimizer, learning_rate)
 
 
@@ -83,6 +86,7 @@ def conv_vae(
     flow_steps=4,
     flow_hidden=(128, 128),
     flow_context="gaussian",
+    kl_warmup_steps=0,
     optimizer=None,
     learning_rate=1e-3,
     name="conv_vae",
@@ -115,6 +119,8 @@ def conv_vae(
         flow_hidden: MADE widths of the IAF layers.
         flow_context: what the flow layers are amortized on: ``"gaussian"`` (``concat(z_mean, z_log_var)``) or
             ``"features"`` (the vector the encoder's mean layer reads, as in the IAF paper's ``h``).
+        kl_warmup_steps: the KL's weight rises linearly to ``beta`` over this many training steps (0: none); see
+            :class:`~keras_ae.models.VAE`.
         optimizer: an optimizer (instance or name); Adam(learning_rate) by default.
         learning_rate: the default optimizer's learning rate.
         name: the model's name.
@@ -129,12 +135,12 @@ def conv_vae(
     input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
     enc_opts, dec_opts = networks.conv_options(padding, downsampling, upsampling, norm, block)
     beta = check_non_negative("beta", beta)
-    flow_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden,
-                     flow_context=flow_context)
+    vae_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden,
+                     flow_context=flow_context, kl_warmup_steps=kl_warmup_steps)
     encoder = networks.conv_encoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True,
                                     **enc_opts)
     decoder = networks.conv_decoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, **dec_opts)
-    model = VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, name=name, **flow_args)
+    model = VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, name=name, **vae_args)
     return compile_model(model, optimizer, learning_rate)
 
 
@@ -159,6 +165,7 @@ def conv_cvae(
     flow_steps=4,
     flow_hidden=(128, 128),
     flow_context="gaussian",
+    kl_warmup_steps=0,
     optimizer=None,
     learning_rate=1e-3,
     name="conv_cvae",
@@ -182,6 +189,8 @@ def conv_cvae(
         flow_hidden: MADE widths of the IAF layers.
         flow_context: what the flow layers are amortized on: ``"gaussian"`` (``concat(z_mean, z_log_var)``) or
             ``"features"`` (the vector the encoder's mean layer reads, as in the IAF paper's ``h``).
+        kl_warmup_steps: the KL's weight rises linearly to ``beta`` over this many training steps (0: none); see
+            :class:`~keras_ae.models.VAE`.
         optimizer: an optimizer (instance or name); Adam(learning_rate) by default.
         learning_rate: the default optimizer's learning rate.
         name: the model's name.
@@ -195,8 +204,8 @@ def conv_cvae(
     enc_opts, dec_opts = networks.conv_options(padding, downsampling, upsampling, norm, block)
     num_classes = check_positive_int("num_classes", num_classes, minimum=2)
     beta = check_non_negative("beta", beta)
-    flow_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden,
-                     flow_context=flow_context)
+    vae_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden,
+                     flow_context=flow_context, kl_warmup_steps=kl_warmup_steps)
     encoder = networks.conv_encoder(
         input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True, condition_dim=num_classes, **enc_opts
     )
@@ -204,5 +213,5 @@ def conv_cvae(
         input_shape, latent_dim, filters, kernel_size, dense_units, activation, condition_dim=num_classes, **dec_opts
     )
     model = ConditionalVAE(encoder, decoder, num_classes, beta=beta, likelihood=likelihood, seed=seed, name=name,
-                           **flow_args)
+                           **vae_args)
     return compile_model(model, optimizer, learning_rate)

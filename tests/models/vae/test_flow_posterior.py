@@ -252,6 +252,7 @@ def test_mixed_float16_keeps_the_log_density_in_float32():
 
 BACKEND_SCRIPT = r"""
 import json, sys
+import keras
 import numpy as np
 import keras_ae
 from keras_ae import zoo
@@ -264,7 +265,12 @@ r = iwae_nll(model, np.load(sys.argv[2]), k=6, batch_size=30, seed=2)
 m = zoo.conv_vae(input_shape=(8, 8, 1), latent_dim=2, filters=(4, 8), dense_units=8, posterior_flow=flow,
                  flow_steps=2, flow_hidden=(8,), flow_context=context)
 report = check_model(m, "images", workdir=sys.argv[3], fresh_process=False, atol=1e-5)
-print("RESULT " + json.dumps({"iwae": [r["iwae_nll"], r["neg_elbo"]], "iterations": report["reload"]["iterations_after"]}))
+# the KL warm-up's step counter, written inside the backend's training step (JAX: its stateless step)
+w = zoo.dense_vae(input_shape=(8, 8, 1), latent_dim=2, hidden=(8,), kl_warmup_steps=5, seed=0)
+w.fit(np.load(sys.argv[2])[:8], epochs=2, batch_size=4, verbose=0)
+warm = [float(keras.ops.convert_to_numpy(w.kl_warmup_step)), int(w.optimizer.iterations)]
+print("RESULT " + json.dumps({"iwae": [r["iwae_nll"], r["neg_elbo"]], "iterations": report["reload"]["iterations_after"],
+                              "warmup": warm}))
 """
 
 
@@ -289,6 +295,7 @@ def test_flow_posterior_on_torch_and_jax(trained, backend, flow, tmp_path):
     row = json.loads([line for line in proc.stdout.splitlines() if line.startswith("RESULT ")][-1][7:])
     assert row["iwae"] == pytest.approx([r["iwae_nll"], r["neg_elbo"]], rel=1e-4)
     assert row["iterations"] >= 2
+    assert row["warmup"] == [4.0, 4], row  # one count per training step, as on TensorFlow
 
 
 DISTRIBUTED_SCRIPT = r"""
