@@ -24,6 +24,11 @@ example) is the single-sample estimate averaged over 10 passes over the test spl
         [--pipeline keras_ae|autotune|numpy] [--models plain,keras_ae,default] [--conv-vae-arg KEY=VALUE ...]
 
 ``--conv-vae-arg`` runs a candidate configuration of the default model (values as in ``keras-ae train --arg``).
+``--candidate NAME KEY=VALUE ...`` (repeatable) adds more conv_vae configurations, trained interleaved with the others
+and reported with their time ratios to ``plain`` (the cost probe of docs/performance.md), e.g.
+
+    python benchmarks/vae_vs_keras_io.py --models plain --epochs 6 \
+        --candidate old 'filters=[32, 64]' norm=none --candidate l16 'filters=[16, 32]' norm=layer
 """
 
 import argparse
@@ -201,7 +206,7 @@ def make_pipeline(kind, x, batch_size, seed):
 
 
 def main():
-    from keras_ae.cli import _model_args
+    from keras_ae.cli import _pairs
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=20)
@@ -218,12 +223,22 @@ def main():
                         help="argument of keras_ae.zoo.conv_vae for the 'default' model, as in `keras-ae train "
                              "--arg` (repeatable), e.g. --conv-vae-arg dense_units=128 --conv-vae-arg "
                              "'filters=[32, 64]'")
+    parser.add_argument("--candidate", action="append", nargs="+", metavar="NAME [KEY=VALUE", default=[],
+                        help="another conv_vae configuration, NAME then its arguments as in --conv-vae-arg "
+                             "(repeatable), trained interleaved with --models")
     args = parser.parse_args()
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODELS]
     if unknown or not names:
         parser.error(f"--models: expected a comma-separated subset of {', '.join(MODELS)}; received {args.models!r}")
-    conv_vae_args = _model_args(args.conv_vae_arg)
+    conv_vae_args = _pairs(args.conv_vae_arg, "--conv-vae-arg")
+    candidates = {}
+    for name, *pairs in args.candidate:
+        if name in MODELS or name in candidates or "=" in name:
+            parser.error(f"--candidate: the first value is a new model name (not one of {', '.join(MODELS)}, not "
+                         f"repeated, no '='); received {name!r}")
+        candidates[name] = _pairs(pairs, "--candidate")
+    names += list(candidates)
 
     x_train, _ = keras_ae.data.load_numpy(f"idx:{args.data}", "test[:8000]")
     x_test, _ = keras_ae.data.load_numpy(f"idx:{args.data}", "test[8000:]")
@@ -241,7 +256,8 @@ def main():
             )
             model.compile(optimizer=keras.optimizers.Adam())
         else:
-            model = keras_ae.zoo.conv_vae(**{"latent_dim": 2, "seed": args.seed, **conv_vae_args})
+            model = keras_ae.zoo.conv_vae(**{"latent_dim": 2, "seed": args.seed,
+                                             **candidates.get(name, conv_vae_args)})
         return model
 
     models = {name: build(name) for name in names}
@@ -312,6 +328,9 @@ def main():
         "default_over_plain_by_mean": ratio("default", "plain", "mean_epoch_seconds"),
         "default_over_plain_by_median_cpu": ratio("default", "plain", "median_epoch_cpu_seconds"),
     }
+    for name in candidates:
+        ratios[f"{name}_over_plain_by_median"] = ratio(name, "plain", "median_epoch_seconds")
+        ratios[f"{name}_over_plain_by_median_cpu"] = ratio(name, "plain", "median_epoch_cpu_seconds")
     acceptance = {}
     if "keras_ae" in results:
         acceptance[f"keras_ae: no epoch over {STALL_FACTOR}x its median"] = (
@@ -329,7 +348,7 @@ def main():
         "setting": {"data": "MNIST IDX test set: train = test[:8000], test = test[8000:]", "epochs": args.epochs,
                     "batch_size": args.batch_size, "seed": args.seed, "backend": keras.backend.backend(),
                     "keras": keras.__version__, "tensorflow": tf.__version__, "pipeline": args.pipeline,
-                    "conv_vae_args": conv_vae_args, "cpu_count": os.cpu_count(),
+                    "conv_vae_args": conv_vae_args, "candidates": candidates, "cpu_count": os.cpu_count(),
                     "timing": "one fit() per epoch, epochs interleaved across models (order reversed every other "
                               "epoch); statistics over epochs "
                               f"2..N; a wait is an epoch over {STALL_FACTOR}x the model's median; an idle wait "
