@@ -76,7 +76,7 @@ COMMON_ARGUMENTS = {
     "dropout": check_fraction,
     "label_smoothing": check_fraction,
     "beta": check_non_negative,
-    "global_clipnorm": _optional(check_positive),
+    "global_clipnorm": _optional(check_non_negative),  # 0: no clipping (what TOML and --arg can write for None)
     "depth": check_positive_int,
     "base_filters": check_positive_int,
 }

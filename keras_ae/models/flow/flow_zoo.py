@@ -18,6 +18,8 @@ def _adam(optimizer, learning_rate, global_clipnorm, ema_momentum=None, weight_d
     """The default Adam when it needs more than a learning rate (else ``optimizer``, None for ``compile_model``'s):
     the global gradient norm clipped (flows on images have rare, destabilising gradient spikes), a weight average
     (``use_ema``, swapped into the model at the end of ``fit``) or decoupled weight decay."""
+    if global_clipnorm is not None and float(global_clipnorm) == 0:
+        global_clipnorm = None  # 0 turns clipping off: a recipe or --arg cannot write None
     if ema_momentum is not None:
         ema_momentum = check_fraction("ema_momentum", ema_momentum)
     if weight_decay is not None:
@@ -64,7 +66,8 @@ def realnvp_2d(
         scale_clamp: log-scales are soft-clamped to ``[-scale_clamp, scale_clamp]``.
         seed: seed of the model's random draws.
         optimizer: an optimizer (instance or name); by default Adam(learning_rate) with ``global_clipnorm``.
-        learning_rate, global_clipnorm: the default optimizer's settings.
+        learning_rate, global_clipnorm: the default optimizer's settings (``global_clipnorm=None`` or 0: no
+            clipping).
         name: the model's name.
 
     Example:
@@ -109,7 +112,8 @@ def maf_2d(
         scale_clamp: log-scales are soft-clamped to ``[-scale_clamp, scale_clamp]``.
         seed: seed of the model's random draws.
         optimizer: an optimizer (instance or name); by default Adam(learning_rate) with ``global_clipnorm``.
-        learning_rate, global_clipnorm: the default optimizer's settings (``global_clipnorm=None``: no clipping).
+        learning_rate, global_clipnorm: the default optimizer's settings (``global_clipnorm=None`` or 0: no
+            clipping).
             The clipping default (10, as realnvp_2d's) since 2026-12-06: on the two-moons recipe without it the
             training loss of two of three seeds jumped back early and the validation NLL ended at 1.436 / 1.526
             (seeds 0 / 1; 1.265 at seed 2), with it at 1.266 / 1.313 / 1.235 (docs/flows.md).
@@ -172,7 +176,8 @@ def spline_2d(
         seed: seed of the model's random draws (and of the linear maps' initialisation).
         optimizer: an optimizer (instance or name); by default Adam(learning_rate) (clipped when
             ``global_clipnorm`` is given).
-        learning_rate, global_clipnorm: the default optimizer's settings.
+        learning_rate, global_clipnorm: the default optimizer's settings (``global_clipnorm=None`` or 0: no
+            clipping).
         ema_momentum: None, or a number in [0, 1): the default optimizer keeps an exponential moving average of the
             weights with this momentum (Keras' ``use_ema``) and ``fit`` ends by putting the average into the model.
         weight_decay: None, or a number >= 0: the default optimizer's decoupled weight decay (AdamW's: each step
@@ -237,7 +242,8 @@ def residual_2d(
         seed: seed of the model's random draws (block ``i``'s probes use ``seed + i``).
         optimizer: an optimizer (instance or name); by default Adam(learning_rate) (clipped when
             ``global_clipnorm`` is given).
-        learning_rate, global_clipnorm: the default optimizer's settings.
+        learning_rate, global_clipnorm: the default optimizer's settings (``global_clipnorm=None`` or 0: no
+            clipping).
         name: the model's name.
 
     Example:
@@ -293,7 +299,8 @@ def realnvp_image(
         logit_alpha: the ``alpha`` of the logit transform.
         seed: seed of the training-time dequantization noise.
         optimizer: an optimizer (instance or name); by default Adam(learning_rate) with ``global_clipnorm``.
-        learning_rate, global_clipnorm: the default optimizer's settings.
+        learning_rate, global_clipnorm: the default optimizer's settings (``global_clipnorm=None`` or 0: no
+            clipping).
         name: the model's name.
 
     Example:

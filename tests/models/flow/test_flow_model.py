@@ -205,7 +205,9 @@ def test_spline_2d_refuses_bad_optimizer_settings(kwargs, match):
 
 def test_2d_flows_clip_the_global_gradient_norm_by_default():
     """realnvp_2d and maf_2d default to Adam with global_clipnorm=10 (maf_2d since 2026-12-06: without it two of
-    three two-moons seeds lost the run to an early jump of the loss, docs/flows.md); None turns it off."""
+    three two-moons seeds lost the run to an early jump of the loss, docs/flows.md); None or 0 turns it off."""
     for name in ("realnvp_2d", "maf_2d"):
         assert zoo.create(name, **zoo.get_entry(name).test_kwargs).optimizer.global_clipnorm == 10.0
         assert zoo.create(name, **zoo.get_entry(name).test_kwargs, global_clipnorm=None).optimizer.global_clipnorm is None
+        # 0 is the recipe's and --arg's spelling of None (neither can write None)
+        assert zoo.create(name, **zoo.get_entry(name).test_kwargs, global_clipnorm=0).optimizer.global_clipnorm is None
