@@ -301,6 +301,7 @@ def test_steps_per_execution_keeps_epochs_and_tensorboard_sees_epoch_scores(tmp_
     recipes.run(recipe, out=str(tmp_path), epochs=3, verbose=0)
     history = json.loads((tmp_path / "history.json").read_text())
     assert all(v > 0 for v in history["d_loss"]) and len(history["d_loss"]) == 3, history
+    assert len(history["modes_covered"]) == 3 and all(0 <= m <= 8 and m == int(m) for m in history["modes_covered"])
     model = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
     assert int(model.g_optimizer.iterations.numpy()) == 3 * 4
     train = _summary_tags(tmp_path / "tensorboard" / "train")

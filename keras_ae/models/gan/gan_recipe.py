@@ -95,6 +95,7 @@ def make_sample_score(family, ctx):
                 scores = ring_scores(self.model, ctx, seed=ctx.seed + 1)
                 logs["ring_quality"] = scores["ring_quality"]
                 logs["high_quality_share"] = scores["high_quality_share"]
+                logs["modes_covered"] = scores["modes_covered"]  # as logged: the ratio is 0/0 without good samples
             elif _labelled_images(ctx.test) and ctx.train is not None:
                 n = min(ctx.options["epoch_fid_samples"], len(ctx.test.x))
                 logs["sample_fid"] = image_scores(self.model, ctx, n=n, seed=ctx.seed + 1)["sample_fid"]
