@@ -106,14 +106,17 @@ def maf_plain_fit(args):
     import keras
 
     import keras_ae
+    from keras_ae import recipes
 
+    recipe = recipes.load_recipe(ROOT / "zoo" / "maf_2d_moons.toml")
+    batch, epochs = recipe.data["batch_size"], recipe.train["epochs"]
     x, _ = keras_ae.data.load_numpy("two_moons", "train")  # the recipe's default split: the first 2,400 points
     keras.utils.set_random_seed(0)
     model = keras_ae.zoo.maf_2d(seed=0, global_clipnorm=None)
-    steps = -(-len(x) // 128)
-    schedule = keras.optimizers.schedules.CosineDecay(model.optimizer.learning_rate.numpy(), 150 * steps, alpha=0.01)
-    model.optimizer.learning_rate = schedule
-    history = model.fit(x, batch_size=128, epochs=25, shuffle=True, verbose=0).history
+    # the recipe's schedule, as the runner puts it on the optimizer: cosine over all its epochs' steps
+    recipes.schedule_learning_rate(model.optimizer, recipe.train["learning_rate_schedule"],
+                                   epochs * -(-len(x) // batch))
+    history = model.fit(x, batch_size=batch, epochs=25, shuffle=True, verbose=0).history
     nll = [round(float(v), 3) for v in history["loss"]]
     print("train NLL per epoch:", nll)
     return {"train_nll": nll, "train_examples": len(x)}

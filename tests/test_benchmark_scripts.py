@@ -3,6 +3,7 @@ for their figures (issue 14); a renamed import broke benchmarks/vae_vs_keras_io.
 The scripts are imported in this process and their ``main`` run with ``--help`` (no data read, nothing trained)."""
 
 import importlib.util
+import os
 import pathlib
 import sys
 
@@ -18,6 +19,14 @@ def test_every_script_is_listed():
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_benchmark_help(name, monkeypatch, capsys):
+    # a script may set environment defaults or extend sys.path when imported: undone after the test, so no other
+    # test in this worker (or a subprocess it starts) inherits them
+    for key in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL"):
+        if key in os.environ:
+            monkeypatch.setenv(key, os.environ[key])
+        else:
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.syspath_prepend(str(BENCHMARKS))  # the scripts import their helper (recipe_runs) by name
     spec = importlib.util.spec_from_file_location(f"benchmark_{name}", BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)

@@ -58,7 +58,7 @@ def dense_vae(
     input_shape, latent_dim = image_and_latent(input_shape, latent_dim)
     beta = check_non_negative("beta", beta)
     vae_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden,
-                     flow_context=flow_context, kl_warmup_steps=kl_warmup_steps)
+                    flow_context=flow_context, kl_warmup_steps=kl_warmup_steps)
     hidden = tuple(hidden)
     encoder = networks.mlp_encoder(input_shape, latent_dim, hidden, activation, gaussian=True)
     decoder = networks.mlp_decoder(input_shape, latent_dim, hidden[::-1], activation)
@@ -136,7 +136,7 @@ def conv_vae(
     enc_opts, dec_opts = networks.conv_options(padding, downsampling, upsampling, norm, block)
     beta = check_non_negative("beta", beta)
     vae_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden,
-                     flow_context=flow_context, kl_warmup_steps=kl_warmup_steps)
+                    flow_context=flow_context, kl_warmup_steps=kl_warmup_steps)
     encoder = networks.conv_encoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True,
                                     **enc_opts)
     decoder = networks.conv_decoder(input_shape, latent_dim, filters, kernel_size, dense_units, activation, **dec_opts)
@@ -205,7 +205,7 @@ def conv_cvae(
     num_classes = check_positive_int("num_classes", num_classes, minimum=2)
     beta = check_non_negative("beta", beta)
     vae_args = dict(posterior_flow=posterior_flow, flow_steps=flow_steps, flow_hidden=flow_hidden,
-                     flow_context=flow_context, kl_warmup_steps=kl_warmup_steps)
+                    flow_context=flow_context, kl_warmup_steps=kl_warmup_steps)
     encoder = networks.conv_encoder(
         input_shape, latent_dim, filters, kernel_size, dense_units, activation, gaussian=True, condition_dim=num_classes, **enc_opts
     )
