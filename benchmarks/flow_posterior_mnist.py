@@ -2,7 +2,8 @@
 
 Runs the recipes ``zoo/conv_vae16_mnist.toml`` (Gaussian posterior) and ``zoo/conv_vae_iaf_mnist.toml`` (the same
 model with 4 IAF steps, Kingma et al. 2016) exactly as ``keras-ae train RECIPE --dataset idx:...`` does (20 epochs,
-batch 128, train = first 8,000 images of the MNIST test file, test = last 2,000; the recipes' IWAE with k = 1000 on
+batch 32, a KL warm-up over the first 1,250 steps, train = first 8,000 images of the MNIST test file, test = last
+2,000; the recipes' IWAE with k = 1000 on
 all 2,000 test images, draws seeded by the training seed), for training seeds 0 and 1 (only ``[train] seed``,
 ``[model_args] seed`` and the output folder are overridden), interleaved. Prints, per run, test IWAE, the k = 1000
 -ELBO (same draws) and the Keras 10-pass -ELBO; per recipe the mean and the seed spread (|seed 0 - seed 1|); and the
@@ -77,7 +78,9 @@ def main(argv=None):
             # a folder holding metrics.json is read after a check of its setting (recipe_runs.run_loaded)
             metrics, timing = run_loaded(recipe, out, overwrite=args.overwrite)
             row = {"recipe": name, "seed": seed, "posterior_flow": recipe.model_args.get("posterior_flow"),
-                   "flow_steps": recipe.model_args.get("flow_steps"),
+                   "flow_steps": recipe.model_args.get("flow_steps"), "epochs": recipe.train["epochs"],
+                   "batch_size": recipe.data["batch_size"],
+                   "kl_warmup_steps": recipe.model_args.get("kl_warmup_steps", 0),
                    "test_iwae_nll": metrics["test_iwae_nll"], "test_iwae_neg_elbo": metrics["test_iwae_neg_elbo"],
                    "test_neg_elbo": metrics["test_neg_elbo"], "test_kl_loss": metrics.get("test_kl_loss"),
                    "iwae_k": metrics["iwae_k"], "train_seconds": metrics["setting"].get("train_seconds"),
@@ -90,7 +93,7 @@ def main(argv=None):
             write_json(args.summary, {
                 "setting": {"data": f"{args.dataset}: train test[:8000], test test[8000:] (2,000 images)",
                             "recipes": "zoo/<recipe>.toml, only [train] seed, [model_args] seed and out overridden",
-                            "epochs": 20, "batch": 128, "iwae_k": 1000, "iwae_draws_seed": "the training seed",
+                            "epochs, batch_size, kl_warmup_steps": "per run, from its recipe", "iwae_k": 1000, "iwae_draws_seed": "the training seed",
                             "backend": keras.backend.backend(), "python": platform.python_version(),
                             "command": " ".join([sys.executable.split("/")[-1], *sys.argv])},
                 "runs": rows, "summary": _summary(rows)})
