@@ -3,11 +3,11 @@
 Runs the recipes ``zoo/conv_vae16_mnist.toml`` (Gaussian posterior) and ``zoo/conv_vae_iaf_mnist.toml`` (the same
 model with 4 IAF steps, Kingma et al. 2016) exactly as ``keras-ae train RECIPE --dataset idx:...`` does (20 epochs,
 batch 32, a KL warm-up over the first 1,250 steps, train = first 8,000 images of the MNIST test file, test = last
-2,000; the recipes' IWAE with k = 1000 on
-all 2,000 test images, draws seeded by the training seed), for training seeds 0 and 1 (only ``[train] seed``,
-``[model_args] seed`` and the output folder are overridden), interleaved. Prints, per run, test IWAE, the k = 1000
--ELBO (same draws) and the Keras 10-pass -ELBO; per recipe the mean and the seed spread (|seed 0 - seed 1|); and the
-difference flow - plain of the seed means, beside the larger of the two spreads. Wall and CPU seconds and the load
+2,000; the recipes' IWAE with k = 1000 on all 2,000 test images, draws seeded by the training seed), for training
+seeds 0 and 1 (only ``[train] seed``, ``[model_args] seed`` and the output folder are overridden), interleaved.
+Prints, per run, test IWAE, the k = 1000 -ELBO (same draws) and the Keras 10-pass -ELBO; per recipe the mean and the
+seed spread (|seed 0 - seed 1|); and the difference flow - plain of the seed means, beside the larger of the two
+spreads. Wall and CPU seconds and the load
 average are recorded with each run. Run folders go to ``--out``; the summary to
 ``benchmarks/results/flow_posterior_mnist.json`` (rewritten after every run). A run folder that already holds
 ``metrics.json`` is read, not retrained (``--overwrite`` starts over).
@@ -93,7 +93,8 @@ def main(argv=None):
             write_json(args.summary, {
                 "setting": {"data": f"{args.dataset}: train test[:8000], test test[8000:] (2,000 images)",
                             "recipes": "zoo/<recipe>.toml, only [train] seed, [model_args] seed and out overridden",
-                            "epochs, batch_size, kl_warmup_steps": "per run, from its recipe", "iwae_k": 1000, "iwae_draws_seed": "the training seed",
+                            "epochs, batch_size, kl_warmup_steps": "per run, from its recipe", "iwae_k": 1000,
+                            "iwae_draws_seed": "the training seed",
                             "backend": keras.backend.backend(), "python": platform.python_version(),
                             "command": " ".join([sys.executable.split("/")[-1], *sys.argv])},
                 "runs": rows, "summary": _summary(rows)})

@@ -1,13 +1,14 @@
 """IWAE NLL (k = 1000) beside the negative ELBO, and linear-probe accuracy, for conv_vae (latent 16) on MNIST (issue 9).
 
 The models are the recipe ``zoo/conv_vae16_mnist.toml`` (``conv_vae(latent_dim=16, filters=[32, 64], norm="none",
-kl_warmup_steps=1250)``, 20 epochs, batch 32, the zoo's optimizer; train = first 8,000 images of the MNIST test file,
-test = the last 2,000; ``[options] elbo_passes = 10, iwae_k = 1000``), run exactly as ``keras-ae train zoo/conv_vae16_mnist.toml --dataset
-idx:...`` does for training seeds 0 and 1 (only the dataset name, for the offline IDX files, ``[train] seed``,
-``[model_args] seed`` and the output folder are overridden). These are the same runs, in the same folders, as
-benchmarks/flow_posterior_mnist.py's Gaussian-posterior baseline: ``OUT/conv_vae16_mnist_seed<S>`` with OUT =
-``runs/flow_posterior_mnist`` by default, so a folder trained by either benchmark (or by ``keras-ae train ... --out``
-with the same setting) is read by the other, not retrained (``--overwrite`` starts over).
+kl_warmup_steps=1250)``, 20 epochs, batch 32, the zoo's optimizer; train = first 8,000 images of the MNIST test
+file, test = the last 2,000; ``[options] elbo_passes = 10, iwae_k = 1000``), run exactly as ``keras-ae train
+zoo/conv_vae16_mnist.toml --dataset idx:...`` does for training seeds 0 and 1 (only the dataset name, for the
+offline IDX files, ``[train] seed``, ``[model_args] seed`` and the output folder are overridden). These are the same
+runs, in the same folders, as benchmarks/flow_posterior_mnist.py's Gaussian-posterior baseline:
+``OUT/conv_vae16_mnist_seed<S>`` with OUT = ``runs/flow_posterior_mnist`` by default, so a folder trained by either
+benchmark (or by ``keras-ae train ... --out`` with the same setting) is read by the other, not retrained
+(``--overwrite`` starts over).
 
 Read from each run's ``metrics.json`` (computed by the recipe, not here): the test IWAE with k = 1000 on all 2,000
 test images (draws seeded by the training seed), the -ELBO from the same k draws, the Keras -ELBO averaged over 10
